@@ -1,0 +1,78 @@
+// CRC32C (Castagnoli, reflected polynomial 0x82F63B78) with a hardware path.
+// The only C here with a loop in it: Swift has no portable access to the SSE4.2 CRC32 instruction.
+#include "CShims.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+static uint32_t crc32c_table[256];
+
+static void crc32c_build_table(void) {
+    for (uint32_t index = 0; index < 256; index++) {
+        uint32_t crc = index;
+        for (int bit = 0; bit < 8; bit++) crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
+        crc32c_table[index] = crc;
+    }
+}
+
+uint32_t sc_crc32c_software(uint32_t crc, const void *data, size_t length) {
+    static int table_ready = 0;
+    if (!__atomic_load_n(&table_ready, __ATOMIC_ACQUIRE)) {
+        crc32c_build_table();  // idempotent: racing builders write identical values
+        __atomic_store_n(&table_ready, 1, __ATOMIC_RELEASE);
+    }
+    const uint8_t *bytes = data;
+    crc = ~crc;
+    for (size_t i = 0; i < length; i++) crc = crc32c_table[(crc ^ bytes[i]) & 0xFF] ^ (crc >> 8);
+    return ~crc;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2")))
+static uint32_t crc32c_hardware(uint32_t crc, const void *data, size_t length) {
+    const uint8_t *bytes = data;
+    uint64_t state = ~crc;
+    while (length >= 8) {
+        uint64_t word;
+        __builtin_memcpy(&word, bytes, 8);
+        state = __builtin_ia32_crc32di(state, word);
+        bytes += 8;
+        length -= 8;
+    }
+    uint32_t state32 = (uint32_t)state;
+    while (length > 0) {
+        state32 = __builtin_ia32_crc32qi(state32, *bytes);
+        bytes++;
+        length--;
+    }
+    return ~state32;
+}
+
+static int cpu_has_sse42(void) {
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+    return (ecx & bit_SSE4_2) != 0;
+}
+#endif
+
+int sc_crc32c_is_hardware_accelerated(void) {
+#if defined(__x86_64__)
+    static int cached = -1;
+    int value = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (value < 0) {
+        value = cpu_has_sse42();
+        __atomic_store_n(&cached, value, __ATOMIC_RELAXED);
+    }
+    return value;
+#else
+    return 0;
+#endif
+}
+
+uint32_t sc_crc32c(uint32_t crc, const void *data, size_t length) {
+#if defined(__x86_64__)
+    if (sc_crc32c_is_hardware_accelerated()) return crc32c_hardware(crc, data, length);
+#endif
+    return sc_crc32c_software(crc, data, length);
+}

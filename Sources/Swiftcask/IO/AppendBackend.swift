@@ -1,0 +1,28 @@
+/// One contiguous run of bytes to write at an offset of a file.
+struct WriteChunk {
+    var descriptor: Int32
+    var path: String
+    var bytes: UnsafeRawPointer
+    var count: Int
+    var offset: Int
+}
+
+/// The engine's only way to put records on disk. A call writes every chunk in full, then
+/// fdatasyncs each descriptor in `synchronizing`; it returns only when all of that is done and
+/// throws on the first failure. Implementations: io_uring (writes linked to the fdatasync, one
+/// submission per group) and plain pwrite + fdatasync. Tests wrap one to inject faults.
+protocol AppendBackend: AnyObject {
+    /// "io_uring" or "posix", for logs and statistics.
+    var name: String { get }
+    func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32]) throws(IOFailure)
+}
+
+/// Which append backend a store uses.
+public enum IOBackendChoice: String, Sendable, CaseIterable {
+    /// io_uring when the kernel allows it, else pwrite + fdatasync (logged once, with the reason).
+    case automatic
+    /// io_uring or fail to open.
+    case ioUring = "io_uring"
+    /// pwrite + fdatasync.
+    case posix
+}

@@ -1,0 +1,80 @@
+import Glibc
+
+/// A mutex with condition variables (pthread), for the store's state and the committer's
+/// hand-offs. `Synchronization.Mutex` has no condition variable, and the engine may not use NIO's.
+final class Monitor: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Signalled when the committer has work (new records, a sync request, shutdown).
+    private let workAvailable = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Broadcast when a group finished (written, synced or failed) or a buffer became free.
+    private let progressMade = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        for condition in [workAvailable, progressMade] {
+            var attributes = pthread_condattr_t()
+            pthread_condattr_init(&attributes)
+            pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+            pthread_cond_init(condition, &attributes)
+            pthread_condattr_destroy(&attributes)
+        }
+    }
+
+    deinit {
+        pthread_cond_destroy(workAvailable)
+        pthread_cond_destroy(progressMade)
+        pthread_mutex_destroy(mutex)
+        workAvailable.deallocate()
+        progressMade.deallocate()
+        mutex.deallocate()
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+
+    @inline(__always)
+    func withLock<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+
+    func signalWork() { pthread_cond_signal(workAvailable) }
+    func broadcastProgress() { pthread_cond_broadcast(progressMade) }
+
+    /// Waits (lock held) for `signalWork`, at most until `deadlineNanos` on the monotonic clock.
+    func waitForWork(untilMonotonicNanos deadlineNanos: UInt64?) {
+        wait(on: workAvailable, untilMonotonicNanos: deadlineNanos)
+    }
+
+    /// Waits (lock held) for `broadcastProgress`.
+    func waitForProgress() {
+        pthread_cond_wait(progressMade, mutex)
+    }
+
+    private func wait(on condition: UnsafeMutablePointer<pthread_cond_t>, untilMonotonicNanos deadlineNanos: UInt64?) {
+        guard let deadlineNanos else {
+            pthread_cond_wait(condition, mutex)
+            return
+        }
+        var deadline = timespec(tv_sec: Int(deadlineNanos / 1_000_000_000), tv_nsec: Int(deadlineNanos % 1_000_000_000))
+        pthread_cond_timedwait(condition, mutex, &deadline)
+    }
+}
+
+/// Clocks used by the engine.
+enum Clock {
+    /// Nanoseconds on the monotonic clock, for timeouts and intervals.
+    static func monotonicNanos() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+
+    /// Milliseconds since the Unix epoch, for expiry times (the unit Redis uses).
+    static func unixMillis() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,211 @@
+/// The in-memory index: key hash → newest record. An open-addressing table of 16-byte slots
+/// that grows by doubling *incrementally*: while a larger table fills, the old one drains a
+/// few slots per insert, so no single write pays for rehashing millions of keys.
+///
+/// Invariant: a key is in exactly one of the two tables. Not thread-safe: the store guards it
+/// with its lock. Keys are compared by the `matches` closures against the stored records.
+final class Keydir {
+    /// Grow when a table would pass this fill, in percent.
+    static let loadPercentMax = 80
+    /// Slots of the draining table moved per insert. A table of C slots drains while the new
+    /// one (2C) takes at most 0.8C more inserts, so at least 1.25 are needed; 16 ends it fast.
+    static let migrationSlotsPerInsert = 16
+    static let initialLog2Capacity = 10
+
+    private var primary: KeydirTable
+    /// The previous, smaller table while it drains into `primary`.
+    private var draining: KeydirTable?
+    private var drainCursor = 0
+
+    init(expectedCount: Int = 0) {
+        var log2 = Self.initialLog2Capacity
+        while (1 << log2) * Self.loadPercentMax / 100 < expectedCount { log2 += 1 }
+        primary = KeydirTable(log2Capacity: log2)
+    }
+
+    deinit {
+        primary.deallocate()
+        draining?.deallocate()
+    }
+
+    var count: Int { primary.count + (draining?.count ?? 0) }
+    /// Bytes of table memory (both tables while a resize is under way).
+    var memoryBytes: Int { primary.memoryBytes + (draining?.memoryBytes ?? 0) }
+    var isResizing: Bool { draining != nil }
+
+    @inline(__always)
+    func find(hash: UInt32, matches: (KeydirEntry) -> Bool) -> KeydirEntry? {
+        if let index = primary.index(of: hash, matches: matches) { return primary.slots[index] }
+        if let draining, let index = draining.index(of: hash, matches: matches) { return draining.slots[index] }
+        return nil
+    }
+
+    /// Inserts `entry`, or replaces the entry that `matches`; returns the replaced entry.
+    @inline(__always)
+    @discardableResult
+    func upsert(_ entry: KeydirEntry, matches: (KeydirEntry) -> Bool) -> KeydirEntry? {
+        if let index = primary.index(of: entry.hash, matches: matches) {
+            let previous = primary.slots[index]
+            primary.slots[index] = entry
+            return previous
+        }
+        var previous: KeydirEntry?
+        if draining != nil, let index = draining!.index(of: entry.hash, matches: matches) {
+            previous = draining!.slots[index]
+            draining!.markMoved(at: index)
+        }
+        reserveOneMore()
+        primary.insertNew(entry)
+        migrateSome()
+        return previous
+    }
+
+    /// Removes the entry that `matches`; returns it.
+    @discardableResult
+    func remove(hash: UInt32, matches: (KeydirEntry) -> Bool) -> KeydirEntry? {
+        if let index = primary.index(of: hash, matches: matches) {
+            let previous = primary.slots[index]
+            primary.remove(at: index)
+            return previous
+        }
+        if draining != nil, let index = draining!.index(of: hash, matches: matches) {
+            let previous = draining!.slots[index]
+            draining!.markMoved(at: index)
+            return previous
+        }
+        return nil
+    }
+
+    /// Replaces the location of an entry found by exact identity (hash, segment, offset).
+    /// Returns false when that entry is no longer in the index.
+    func relocate(_ old: KeydirEntry, to new: KeydirEntry) -> Bool {
+        let matches: (KeydirEntry) -> Bool = { $0.segmentID == old.segmentID && $0.offset == old.offset }
+        if let index = primary.index(of: old.hash, matches: matches) {
+            primary.slots[index] = new
+            return true
+        }
+        if draining != nil, let index = draining!.index(of: old.hash, matches: matches) {
+            draining!.markMoved(at: index)
+            reserveOneMore()
+            primary.insertNew(new)
+            return true
+        }
+        return false
+    }
+
+    /// Removes every entry for which `shouldRemove` is true; returns how many.
+    @discardableResult
+    func removeAll(where shouldRemove: (KeydirEntry) -> Bool) -> Int {
+        var doomed: [KeydirEntry] = []
+        for index in 0..<primary.capacity where primary.slots[index].isLive && shouldRemove(primary.slots[index]) {
+            doomed.append(primary.slots[index])
+        }
+        for entry in doomed {
+            remove(hash: entry.hash) { $0.segmentID == entry.segmentID && $0.offset == entry.offset }
+        }
+        var removed = doomed.count
+        if draining != nil {
+            for index in 0..<draining!.capacity where draining!.slots[index].isLive && shouldRemove(draining!.slots[index]) {
+                draining!.markMoved(at: index)
+                removed += 1
+            }
+        }
+        return removed
+    }
+
+    /// Drops every entry and shrinks back to the initial size.
+    func removeAll() {
+        primary.deallocate()
+        draining?.deallocate()
+        draining = nil
+        drainCursor = 0
+        primary = KeydirTable(log2Capacity: Self.initialLog2Capacity)
+    }
+
+    /// Visits every live entry (order unspecified).
+    func forEach(_ visit: (KeydirEntry) -> Void) {
+        for index in 0..<primary.capacity where primary.slots[index].isLive { visit(primary.slots[index]) }
+        if let draining {
+            for index in 0..<draining.capacity where draining.slots[index].isLive { visit(draining.slots[index]) }
+        }
+    }
+
+    /// One step of a SCAN in hash order. Visits at least `countHint` entries (when that many
+    /// remain) whose hashes lie in `cursor..<next`, and returns `next` (0 when done). Because the
+    /// cursor is a hash value, not a slot number, a resize between calls loses nothing: every
+    /// entry present for the whole scan is visited at least once (Redis SCAN's guarantee).
+    func scan(from cursor: UInt64, countHint: Int, _ visit: (KeydirEntry) -> Void) -> UInt64 {
+        let hashSpace: UInt64 = 1 << 32
+        guard cursor < hashSpace else { return 0 }
+        // Choose the range end at an empty slot of the primary table: no cluster straddles it.
+        var upper = hashSpace
+        var seen = 0
+        var step = primary.bucket(UInt32(cursor))
+        while step < primary.capacity {
+            let entry = primary.slots[step]
+            if entry.isEmpty {
+                if seen >= countHint {
+                    upper = primary.hashLowerBound(ofBucket: step + 1)
+                    break
+                }
+            } else if UInt64(entry.hash) >= cursor {
+                seen += 1
+            }
+            step += 1
+        }
+        primary.forEach(hashesFrom: cursor, below: upper, visit)
+        draining?.forEach(hashesFrom: cursor, below: upper, visit)
+        return upper == hashSpace ? 0 : upper
+    }
+
+    /// A live entry chosen at random among those `accepting`, or nil after a bounded search.
+    func randomEntry<Generator: RandomNumberGenerator>(using generator: inout Generator, accepting: (KeydirEntry) -> Bool) -> KeydirEntry? {
+        guard count > 0 else { return nil }
+        let start = Int.random(in: 0..<primary.capacity, using: &generator)
+        for step in 0..<primary.capacity {
+            let entry = primary.slots[(start + step) & primary.mask]
+            if entry.isLive && accepting(entry) { return entry }
+        }
+        var found: KeydirEntry?
+        draining?.forEach(hashesFrom: 0, below: 1 << 32) { entry in
+            if found == nil && accepting(entry) { found = entry }
+        }
+        return found
+    }
+
+    private func reserveOneMore() {
+        guard (primary.count + 1) * 100 > primary.capacity * Self.loadPercentMax else { return }
+        finishMigration()
+        let log2 = 32 - Int(primary.shift) + 1
+        draining = primary
+        primary = KeydirTable(log2Capacity: log2)
+        drainCursor = 0
+    }
+
+    private func migrateSome() {
+        guard draining != nil else { return }
+        let end = min(draining!.capacity, drainCursor + Self.migrationSlotsPerInsert)
+        moveDrainingSlots(upTo: end)
+    }
+
+    private func finishMigration() {
+        guard draining != nil else { return }
+        moveDrainingSlots(upTo: draining!.capacity)
+    }
+
+    private func moveDrainingSlots(upTo end: Int) {
+        while drainCursor < end {
+            let entry = draining!.slots[drainCursor]
+            if entry.isLive {
+                draining!.markMoved(at: drainCursor)
+                primary.insertNew(entry)
+            }
+            drainCursor += 1
+        }
+        if drainCursor == draining!.capacity {
+            draining!.deallocate()
+            draining = nil
+            drainCursor = 0
+        }
+    }
+}

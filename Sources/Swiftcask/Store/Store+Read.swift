@@ -1,0 +1,126 @@
+import Glibc
+
+/// Reads. None blocks on the disk or makes a system call: a lookup in the index, then a copy
+/// from the memory map (or from the write buffer for a record not yet handed to the OS).
+/// Expired keys read as absent and are dropped from the index on the way (lazy expiry).
+extension Store {
+    @inlinable
+    public func get<Key: Collection<UInt8>>(_ key: Key, in keyspace: Keyspace = .default) throws(StoreError) -> [UInt8]? {
+        try withContiguousBytes(key) { key in
+            Result { () throws(StoreError) in try get(key: key, in: keyspace) }
+        }.get()
+    }
+
+    public func get(_ key: String, in keyspace: Keyspace = .default) throws(StoreError) -> [UInt8]? {
+        try get(key.utf8, in: keyspace)
+    }
+
+    /// The value of `key` copied into a new array, or nil.
+    public func get(key: UnsafeRawBufferPointer, in keyspace: Keyspace = .default) throws(StoreError) -> [UInt8]? {
+        try core.monitor.withLock { () throws(StoreError) -> [UInt8]? in
+            if core.isClosed { throw StoreError.closed }
+            guard let entry = core.liveEntry(key, keyspace.rawValue) else { return nil }
+            let value = core.value(of: entry, keyLength: key.count)
+            return [UInt8](unsafeUninitializedCapacity: value.count) { destination, initialized in
+                if value.count > 0 { destination.baseAddress!.initialize(from: value.baseAddress!.assumingMemoryBound(to: UInt8.self), count: value.count) }
+                initialized = value.count
+            }
+        }
+    }
+
+    /// Lends the value's bytes straight from the memory map, without copying, for the duration
+    /// of `body`; nil when the key is absent. `body` may call the store. A value written in the
+    /// last few milliseconds is first handed to the OS, so it too can be lent from the map.
+    @inlinable
+    public func withValue<Key: Collection<UInt8>, Result>(
+        forKey key: Key, in keyspace: Keyspace = .default, _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) throws -> Result? {
+        try withContiguousBytes(key) { key in
+            Swift.Result { () throws -> Result? in try withValue(forKey: key, in: keyspace, body) }
+        }.get()
+    }
+
+    public func withValue<Result>(
+        forKey key: UnsafeRawBufferPointer, in keyspace: Keyspace = .default, _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) throws -> Result? {
+        let located = try core.monitor.withLock { () throws(StoreError) -> (Segment, UnsafeRawBufferPointer)? in
+            if core.isClosed { throw StoreError.closed }
+            while true {
+                guard let entry = core.liveEntry(key, keyspace.rawValue) else { return nil }
+                let segment = core.segmentsByID[Int(entry.segmentID)]!
+                if Int(entry.offset) < segment.writtenEnd {
+                    return (segment, core.value(of: entry, keyLength: key.count))
+                }
+                try core.waitUntilWritten(core.appendedPosition)
+            }
+        }
+        guard let (segment, value) = located else { return nil }
+        // The segment (and so its map) stays alive while `body` reads it; mapped bytes below
+        // `writtenEnd` never change.
+        return try withExtendedLifetime(segment) { try body(value) }
+    }
+
+    /// Length and expiry of a key, without reading its value.
+    @inlinable
+    public func info<Key: Collection<UInt8>>(forKey key: Key, in keyspace: Keyspace = .default) -> EntryInfo? {
+        withContiguousBytes(key) { info(forKey: $0, in: keyspace) }
+    }
+
+    public func info(forKey key: UnsafeRawBufferPointer, in keyspace: Keyspace = .default) -> EntryInfo? {
+        core.monitor.withLock {
+            guard !core.isClosed, let entry = core.liveEntry(key, keyspace.rawValue) else { return nil }
+            let expiry = entry.hasExpiry ? core.expiry(of: entry) : 0
+            return EntryInfo(valueLength: entry.valueLength, expiresAtMillis: expiry == 0 ? nil : expiry)
+        }
+    }
+
+    @inlinable
+    public func contains<Key: Collection<UInt8>>(_ key: Key, in keyspace: Keyspace = .default) -> Bool {
+        info(forKey: key, in: keyspace) != nil
+    }
+
+    public func contains(_ key: String, in keyspace: Keyspace = .default) -> Bool {
+        contains(key.utf8, in: keyspace)
+    }
+
+    /// Keys in all keyspaces (expired keys not yet collected included, as in Redis DBSIZE).
+    public var count: Int {
+        core.monitor.withLock { core.keydir.count }
+    }
+
+    public func count(in keyspace: Keyspace) -> Int {
+        core.monitor.withLock { core.keyspaceCounts[Int(keyspace.rawValue)] }
+    }
+
+    /// One step of a full iteration with Redis SCAN's guarantees: start with cursor 0, pass
+    /// back `nextCursor` until it is 0. Every key present for the whole iteration is returned
+    /// at least once, even if the index grows in between; `count` is a hint.
+    public func scan(in keyspace: Keyspace, cursor: UInt64, count: Int) -> (keys: [[UInt8]], nextCursor: UInt64) {
+        core.monitor.withLock {
+            guard !core.isClosed else { return ([], 0) }
+            let nowMillis = Clock.unixMillis()
+            var keys: [[UInt8]] = []
+            let next = core.keydir.scan(from: cursor, countHint: max(1, count)) { entry in
+                let (entryKeyspace, key) = core.keyOf(entry)
+                guard entryKeyspace == keyspace.rawValue else { return }
+                if entry.hasExpiry, case let expiry = core.expiry(of: entry), expiry != 0, expiry <= nowMillis { return }
+                keys.append([UInt8](key))
+            }
+            return (keys, next)
+        }
+    }
+
+    /// A key chosen at random from a keyspace, or nil when it is empty.
+    public func randomKey(in keyspace: Keyspace) -> [UInt8]? {
+        core.monitor.withLock {
+            guard !core.isClosed, core.keyspaceCounts[Int(keyspace.rawValue)] > 0 else { return nil }
+            var generator = SystemRandomNumberGenerator()
+            let nowMillis = Clock.unixMillis()
+            let entry = core.keydir.randomEntry(using: &generator) { entry in
+                guard core.keyOf(entry).keyspace == keyspace.rawValue else { return false }
+                return !entry.hasExpiry || core.expiry(of: entry) == 0 || core.expiry(of: entry) > nowMillis
+            }
+            return entry.map { [UInt8](core.keyOf($0).key) }
+        }
+    }
+}

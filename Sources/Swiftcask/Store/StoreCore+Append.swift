@@ -1,0 +1,278 @@
+/// The write path: room in a segment and a buffer, encoding, and the index update that makes a
+/// write visible. All under the store lock; nothing here waits for the disk except a writer
+/// that finds every pooled buffer busy (back-pressure).
+extension StoreCore {
+    /// Makes room for `length` contiguous bytes in the active segment and the current buffer.
+    /// May rotate the segment (creating a file) and may wait for a free buffer.
+    func reserveRoom(_ length: Int) throws(StoreError) {
+        while true {
+            try checkWritable()
+            if active == nil || active!.remainingBytes < length {
+                try rotate(toFit: length)
+            }
+            if let current, current.segment === active, current.remainingBytes >= length,
+               current.recordCount < options.groupRecordsMax {
+                return
+            }
+            if let current, !current.isEmpty { enqueueCurrent() }
+            current = nil
+            guard let buffer = takeBuffer(capacity: length) else {
+                // Every pooled buffer is queued or in flight: wait for the committer, then re-check.
+                signalCommitterIfIdle()
+                monitor.waitForProgress()
+                continue
+            }
+            buffer.attach(to: active!, at: active!.appendEnd)
+            current = buffer
+        }
+    }
+
+    /// A free pooled buffer, a new one while the pool is below its size, or a one-off buffer for
+    /// a record or batch larger than a pooled buffer; nil when the pool is exhausted.
+    private func takeBuffer(capacity: Int) -> WriteBuffer? {
+        if capacity > options.writeBufferBytes { return WriteBuffer(capacity: capacity, isPooled: false) }
+        if let buffer = freeBuffers.popLast() { return buffer }
+        guard pooledBuffersCreated < options.writeBufferCount else { return nil }
+        pooledBuffersCreated += 1
+        return WriteBuffer(capacity: options.writeBufferBytes, isPooled: true)
+    }
+
+    /// Hands the current buffer to the committer.
+    func enqueueCurrent() {
+        guard let buffer = current, !buffer.isEmpty else { return }
+        buffer.endPosition = appendedPosition
+        queued.append(buffer)
+        current = nil
+        signalCommitterIfIdle()
+    }
+
+    @inline(__always)
+    func signalCommitterIfIdle() {
+        if committerIsIdle { monitor.signalWork() }
+    }
+
+    /// Seals the active segment (the committer truncates and fsyncs it after its last buffer)
+    /// and starts a new one big enough for `length` bytes. A failure (disk full) leaves the
+    /// store as it was.
+    func rotate(toFit length: Int) throws(StoreError) {
+        let capacity = max(options.segmentBytes, SegmentFormat.headerBytes + length)
+        guard capacity <= Limits.segmentBytesMax else {
+            throw StoreError(.batchTooLarge, "a write of \(length) bytes does not fit in one segment (at most \(Limits.segmentBytesMax) bytes)")
+        }
+        let segment = try createSegment(capacity: capacity)
+        if let previous = active {
+            previous.isSealed = true
+            enqueueCurrent()
+            segmentsToSeal.append(previous)
+            signalCommitterIfIdle()
+        }
+        active = segment
+        logger.debug("started segment \(segment.id) (\(capacity) bytes)")
+    }
+
+    /// Creates, preallocates, stamps and maps a new segment file, and fsyncs the directory.
+    func createSegment(capacity: Int) throws(StoreError) -> Segment {
+        let id = nextSegmentID
+        let path = path(forSegment: id)
+        var createdFile: SystemFile?
+        do {
+            let file = try SystemFile.open(path, writable: true, create: true, exclusive: true)
+            createdFile = file
+            try file.preallocate(length: capacity)
+            var header = [UInt8](repeating: 0, count: SegmentFormat.headerBytes)
+            SegmentHeader(segmentID: id).encode(into: &header)
+            try header.withUnsafeBytes { bytes in
+                Result { () throws(IOFailure) in try file.write(bytes.baseAddress!, count: bytes.count, at: 0) }
+            }.get()
+            try file.synchronizeData()
+            try FileSystem.synchronizeDirectory(directory)
+            let map = try MappedRegion(file: file, length: capacity)
+            map.adviseRandom()
+            nextSegmentID += 1
+            let segment = Segment(id: id, file: file, map: map, capacity: capacity, dataEnd: SegmentFormat.headerBytes)
+            register(segment)
+            return segment
+        } catch {
+            createdFile?.close()
+            try? FileSystem.removeFile(path)
+            if error.errno == .noSpace {
+                throw StoreError(.diskFull, "disk full: cannot create segment \(path) (\(capacity) bytes); the write was not applied, free space and retry")
+            }
+            throw StoreError(.ioFailure, "cannot create segment: \(error)")
+        }
+    }
+
+    func register(_ segment: Segment) {
+        while segmentsByID.count <= Int(segment.id) { segmentsByID.append(nil) }
+        segmentsByID[Int(segment.id)] = segment
+        segmentIDs.append(segment.id)
+        nextSegmentID = max(nextSegmentID, segment.id + 1)
+    }
+
+    /// Appends one record (reserved room required) and updates the index. Returns the entry it
+    /// replaced or removed, if any.
+    @inline(__always)
+    func appendRecord(
+        flags: RecordFlags, keyspace: UInt8, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer,
+        expiresAtMillis: Int64, hash: UInt32
+    ) -> KeydirEntry? {
+        let length = RecordHeader.recordLength(keyLength: key.count, valueLength: value.count)
+        let buffer = current.unsafelyUnwrapped
+        let segment = active.unsafelyUnwrapped
+        if buffer.isEmpty {
+            currentFirstAppendNanos = Clock.monotonicNanos()
+            signalCommitterIfIdle()
+        }
+        let offset = segment.appendEnd
+        let header = RecordHeader(flags: flags, keyspace: keyspace, keyLength: key.count, valueLength: value.count, expiresAtMillis: expiresAtMillis)
+        header.encode(into: buffer.reserve(length), key: key, value: value)
+        segment.appendEnd += length
+        appendedPosition += UInt64(length)
+        recordsWritten += 1
+
+        let matches: (KeydirEntry) -> Bool = { self.entry($0, holds: key, keyspace: keyspace) }
+        let previous: KeydirEntry?
+        if flags.contains(.tombstone) {
+            previous = keydir.remove(hash: hash, matches: matches)
+            segment.deadBytes += length
+            if previous != nil { keyspaceCounts[Int(keyspace)] -= 1 }
+        } else {
+            let entry = KeydirEntry(hash: hash, segmentID: segment.id, offset: UInt32(offset), valueLength: value.count, hasExpiry: expiresAtMillis != 0)
+            previous = keydir.upsert(entry, matches: matches)
+            if previous == nil { keyspaceCounts[Int(keyspace)] += 1 }
+        }
+        if let previous { markDead(previous, keyLength: key.count) }
+        return previous
+    }
+
+    /// Ends a write: hands a full buffer to the committer, or in `.always` wakes it for the group.
+    @inline(__always)
+    func finishWrite() -> CommitTicket {
+        if let buffer = current, buffer.remainingBytes < SegmentFormat.recordHeaderBytes * 4 || buffer.recordCount >= options.groupRecordsMax {
+            enqueueCurrent()
+        } else if options.durability == .always {
+            signalCommitterIfIdle()
+        }
+        return CommitTicket(position: appendedPosition)
+    }
+
+    /// Applies a single put. Key and value sizes must already be checked.
+    func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, expiresAtMillis: Int64, keyspace: UInt8) throws(StoreError) -> CommitTicket {
+        try reserveRoom(RecordHeader.recordLength(keyLength: key.count, valueLength: value.count))
+        _ = appendRecord(flags: [], keyspace: keyspace, key: key, value: value, expiresAtMillis: expiresAtMillis, hash: hash(key, keyspace))
+        return finishWrite()
+    }
+
+    /// Applies a single delete; writes a tombstone only when the key is live.
+    func delete(key: UnsafeRawBufferPointer, keyspace: UInt8) throws(StoreError) -> (existed: Bool, ticket: CommitTicket) {
+        try checkWritable()
+        guard liveEntry(key, keyspace) != nil else { return (false, CommitTicket(position: appendedPosition)) }
+        try reserveRoom(RecordHeader.recordLength(keyLength: key.count, valueLength: 0))
+        let removed = appendRecord(flags: .tombstone, keyspace: keyspace, key: key, value: UnsafeRawBufferPointer(start: nil, count: 0), expiresAtMillis: 0, hash: hash(key, keyspace))
+        return (removed != nil, finishWrite())
+    }
+
+    /// Applies a batch atomically: all its records go contiguously into one buffer of one
+    /// segment, flagged so recovery keeps them only if the last one is intact.
+    func apply(_ batch: WriteBatch) throws(StoreError) -> WriteResult {
+        try checkWritable()
+        let nowMillis = Clock.unixMillis()
+        // Room for the worst case, so the whole batch lands in one buffer of one segment.
+        var largestPutValue = 0
+        var bound = 0
+        try batch.forEachOperation { (operation) throws(StoreError) in
+            switch operation.kind {
+            case .put:
+                bound += RecordHeader.recordLength(keyLength: operation.key.count, valueLength: operation.value.count)
+                largestPutValue = max(largestPutValue, operation.value.count)
+            case .delete:
+                bound += RecordHeader.recordLength(keyLength: operation.key.count, valueLength: 0)
+            case .setExpiry:
+                let existing = liveEntry(operation.key, operation.keyspace, nowMillis: nowMillis)?.valueLength ?? 0
+                bound += RecordHeader.recordLength(keyLength: operation.key.count, valueLength: max(existing, largestPutValue))
+            }
+        }
+        guard bound <= Limits.batchBytesMax else {
+            throw StoreError(.batchTooLarge, "batch too large: \(bound) bytes, the limit is \(Limits.batchBytesMax) bytes")
+        }
+        guard bound > 0 else { return WriteResult(ticket: CommitTicket(position: appendedPosition), deletedCount: 0) }
+        try reserveRoom(bound)
+        let buffer = current!
+        var lastRecord: UnsafeMutableRawPointer?
+        var recordCount = 0
+        var deletedCount = 0
+        let flags: RecordFlags = batch.count > 1 ? .batchMember : []
+        try batch.forEachOperation { (operation) throws(StoreError) in
+            let key = operation.key
+            let keyspace = operation.keyspace
+            let hash = self.hash(key, keyspace)
+            let recordAt = buffer.bytes + buffer.used
+            switch operation.kind {
+            case .put:
+                _ = appendRecord(flags: flags, keyspace: keyspace, key: key, value: operation.value, expiresAtMillis: operation.expiresAtMillis, hash: hash)
+            case .delete:
+                guard liveEntry(key, keyspace, nowMillis: nowMillis) != nil else { return }
+                _ = appendRecord(flags: flags.union(.tombstone), keyspace: keyspace, key: key, value: UnsafeRawBufferPointer(start: nil, count: 0), expiresAtMillis: 0, hash: hash)
+                deletedCount += 1
+            case .setExpiry:
+                guard let existing = liveEntry(key, keyspace, nowMillis: nowMillis) else { return }
+                // The old value is copied from its record into the new one; the old record stays
+                // intact until a merge, so the source cannot change under the copy.
+                let value = self.value(of: existing, keyLength: key.count)
+                _ = appendRecord(flags: flags, keyspace: keyspace, key: key, value: value, expiresAtMillis: operation.expiresAtMillis, hash: hash)
+            }
+            recordCount += 1
+            lastRecord = recordAt
+        }
+        if let lastRecord, recordCount > 1 {
+            markBatchEnd(lastRecord)
+        } else if let lastRecord, flags.contains(.batchMember) {
+            clearBatchMember(lastRecord)
+        }
+        return WriteResult(ticket: finishWrite(), deletedCount: deletedCount)
+    }
+
+    /// Sets `.batchEnd` on a record in a buffer and reseals its CRC.
+    private func markBatchEnd(_ record: UnsafeMutableRawPointer) {
+        rewriteFlags(record) { $0.insert(.batchEnd) }
+    }
+
+    /// A batch that produced one record is written as a plain record.
+    private func clearBatchMember(_ record: UnsafeMutableRawPointer) {
+        rewriteFlags(record) { $0.remove(.batchMember) }
+    }
+
+    private func rewriteFlags(_ record: UnsafeMutableRawPointer, _ change: (inout RecordFlags) -> Void) {
+        var header = RecordHeader.decodeHeaderUnchecked(record)
+        change(&header.flags)
+        record.storeBytes(of: header.flags.rawValue, toByteOffset: SegmentFormat.recordFlagsOffset, as: UInt8.self)
+        let covered = UnsafeRawBufferPointer(start: record + SegmentFormat.recordCRCStart, count: header.recordLength - SegmentFormat.recordCRCStart)
+        record.storeBytes(of: CRC32C.checksum(covered).littleEndian, as: UInt32.self)
+    }
+
+    /// FLUSHDB: one record that drops every earlier key of the keyspace.
+    func clear(keyspace: UInt8) throws(StoreError) -> CommitTicket {
+        try checkWritable()
+        try reserveRoom(SegmentFormat.recordHeaderBytes)
+        let segment = active!
+        let header = RecordHeader(flags: .keyspaceCleared, keyspace: keyspace, keyLength: 0, valueLength: 0, expiresAtMillis: 0)
+        if current!.isEmpty { currentFirstAppendNanos = Clock.monotonicNanos() }
+        header.encode(into: current!.reserve(SegmentFormat.recordHeaderBytes), key: UnsafeRawBufferPointer(start: nil, count: 0), value: UnsafeRawBufferPointer(start: nil, count: 0))
+        segment.appendEnd += SegmentFormat.recordHeaderBytes
+        segment.deadBytes += SegmentFormat.recordHeaderBytes
+        appendedPosition += UInt64(SegmentFormat.recordHeaderBytes)
+        recordsWritten += 1
+        dropAllKeys(of: keyspace)
+        return finishWrite()
+    }
+
+    func dropAllKeys(of keyspace: UInt8) {
+        keydir.removeAll { entry in
+            let (entryKeyspace, key) = keyOf(entry)
+            guard entryKeyspace == keyspace else { return false }
+            markDead(entry, keyLength: key.count)
+            return true
+        }
+        keyspaceCounts[Int(keyspace)] = 0
+    }
+}

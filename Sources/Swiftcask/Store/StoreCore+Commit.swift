@@ -1,0 +1,223 @@
+/// The committer: one thread per store that takes every buffer writers filled since its last
+/// round, writes them in log order with one backend call per segment (writes linked to the
+/// fdatasync under io_uring), seals rotated segments, and then wakes every writer and runs
+/// every durability callback the round covered. While it waits on the disk, writers fill the
+/// next group: that is the group commit.
+extension StoreCore {
+    /// Buffers taken for the current round are in `inFlight`; segments to seal in it here.
+    final class CommitterScratch {
+        var chunks: [WriteChunk] = []
+        var descriptors: [Int32] = []
+        var sealing: [Segment] = []
+        var firing: [@Sendable (Result<Void, StoreError>) -> Void] = []
+        init() {
+            chunks.reserveCapacity(64)
+            descriptors.reserveCapacity(4)
+        }
+    }
+
+    /// Runs until shutdown; call on the committer thread without holding the lock.
+    func runCommitter() {
+        let scratch = CommitterScratch()
+        monitor.lock()
+        while true {
+            let now = Clock.monotonicNanos()
+            if failure != nil {
+                fireDueCallbacks(scratch)
+                if isClosing { break }
+                waitIdle(until: nil)
+                continue
+            }
+            let wantsSync = syncIsDue(now)
+            if shouldTakeCurrent(now, wantsSync: wantsSync) { enqueueCurrent() }
+            if queued.isEmpty && segmentsToSeal.isEmpty && !wantsSync {
+                fireDueCallbacks(scratch)
+                if isClosing && (current?.isEmpty ?? true) { break }
+                waitIdle(until: nextDeadline(now))
+                continue
+            }
+            swap(&inFlight, &queued)
+            swap(&scratch.sealing, &segmentsToSeal)
+            let target = inFlight.last?.endPosition ?? writtenPosition
+            let synchronizing = wantsSync || options.durability == .always
+            // The active segment may hold unsynced data from earlier rounds and no buffer in this one.
+            let alsoSync = synchronizing ? active.flatMap { segment in
+                inFlight.contains { $0.segment === segment } || scratch.sealing.contains { $0 === segment } ? nil : segment
+            } : nil
+            monitor.unlock()
+            let outcome = performRound(scratch, synchronizing: synchronizing, alsoSync: alsoSync)
+            monitor.lock()
+            finishRound(outcome, target: target, synchronized: synchronizing, scratch: scratch)
+        }
+        monitor.unlock()
+    }
+
+    private func waitIdle(until deadline: UInt64?) {
+        committerIsIdle = true
+        monitor.waitForWork(untilMonotonicNanos: deadline)
+        committerIsIdle = false
+    }
+
+    private func syncIsDue(_ now: UInt64) -> Bool {
+        guard durablePosition < appendedPosition else { return false }
+        if isClosing || syncRequestedPosition > durablePosition { return true }
+        return options.durability == .everysec
+            && now &- lastSyncNanos >= UInt64(options.everysecIntervalMillis) * 1_000_000
+    }
+
+    private func shouldTakeCurrent(_ now: UInt64, wantsSync: Bool) -> Bool {
+        guard let current, !current.isEmpty else { return false }
+        return options.durability == .always || wantsSync || isClosing
+            || flushRequestedPosition > writtenPosition
+            || now &- currentFirstAppendNanos >= UInt64(options.writeBehindMillis) * 1_000_000
+    }
+
+    /// When the committer must wake up by itself: the write-behind deadline of the current
+    /// buffer, or the next everysec fsync.
+    private func nextDeadline(_ now: UInt64) -> UInt64? {
+        var deadline: UInt64?
+        if let current, !current.isEmpty {
+            deadline = currentFirstAppendNanos + UInt64(options.writeBehindMillis) * 1_000_000
+        }
+        if options.durability == .everysec && durablePosition < appendedPosition {
+            let syncAt = lastSyncNanos + UInt64(options.everysecIntervalMillis) * 1_000_000
+            deadline = min(deadline ?? syncAt, syncAt)
+        }
+        return deadline
+    }
+
+    /// The IO of one round, without the lock. Order matters for recovery: a rotated segment is
+    /// written, fsynced and truncated before any byte of a newer segment is written, so a torn
+    /// tail can only ever be in the newest segment that holds data.
+    private func performRound(_ scratch: CommitterScratch, synchronizing: Bool, alsoSync: Segment?) -> IOFailure? {
+        do {
+            // Segments sealed with no buffer in this round: their data went out in earlier rounds.
+            for segment in scratch.sealing where !inFlight.contains(where: { $0.segment === segment }) {
+                try seal(segment)
+            }
+            var index = 0
+            while index < inFlight.count {
+                let segment = inFlight[index].segment!
+                scratch.chunks.removeAll(keepingCapacity: true)
+                while index < inFlight.count && inFlight[index].segment === segment {
+                    let buffer = inFlight[index]
+                    scratch.chunks.append(WriteChunk(descriptor: segment.file.descriptor, path: segment.path, bytes: UnsafeRawPointer(buffer.bytes), count: buffer.used, offset: buffer.segmentOffset))
+                    index += 1
+                }
+                let sealsNow = scratch.sealing.contains { $0 === segment }
+                scratch.descriptors.removeAll(keepingCapacity: true)
+                if synchronizing && !sealsNow { scratch.descriptors.append(segment.file.descriptor) }
+                try backend.write(scratch.chunks, synchronizing: scratch.descriptors)
+                if sealsNow { try seal(segment) }
+            }
+            if let alsoSync {
+                scratch.chunks.removeAll(keepingCapacity: true)
+                scratch.descriptors.removeAll(keepingCapacity: true)
+                scratch.descriptors.append(alsoSync.file.descriptor)
+                try backend.write(scratch.chunks, synchronizing: scratch.descriptors)
+            }
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// Makes a rotated segment final: data synced, preallocated tail cut off, size synced.
+    private func seal(_ segment: Segment) throws(IOFailure) {
+        try segment.file.synchronizeData()
+        try segment.file.truncate(to: segment.appendEnd)
+        try segment.file.synchronize()
+    }
+
+    private func finishRound(_ outcome: IOFailure?, target: UInt64, synchronized: Bool, scratch: CommitterScratch) {
+        if let outcome {
+            let error = StoreError.writeFailure(outcome)
+            failure = error
+            logger.error("write failed, the store now refuses writes: \(error.message)")
+            failedBuffers.append(contentsOf: inFlight)
+        } else {
+            for buffer in inFlight {
+                let segment = buffer.segment!
+                segment.writtenEnd = max(segment.writtenEnd, buffer.segmentOffset + buffer.used)
+                bytesWritten += UInt64(buffer.used)
+                buffer.detach()
+                if buffer.isPooled { freeBuffers.append(buffer) }
+            }
+            writtenPosition = max(writtenPosition, target)
+            if synchronized {
+                durablePosition = max(durablePosition, target)
+                lastSyncNanos = Clock.monotonicNanos()
+                syncs += 1
+            }
+            groupsCommitted += 1
+        }
+        inFlight.removeAll(keepingCapacity: true)
+        scratch.sealing.removeAll(keepingCapacity: true)
+        monitor.broadcastProgress()
+        fireDueCallbacks(scratch)
+    }
+
+    /// Runs (without the lock) the callbacks whose position is durable, or all with the error.
+    private func fireDueCallbacks(_ scratch: CommitterScratch) {
+        guard !durabilityCallbacks.isEmpty else { return }
+        let result: Result<Void, StoreError>
+        if let failure {
+            result = .failure(failure)
+            for pending in durabilityCallbacks { scratch.firing.append(pending.callback) }
+            durabilityCallbacks.removeAll(keepingCapacity: true)
+        } else {
+            result = .success(())
+            var kept = 0
+            for index in durabilityCallbacks.indices {
+                let pending = durabilityCallbacks[index]
+                if pending.position <= durablePosition {
+                    scratch.firing.append(pending.callback)
+                } else {
+                    durabilityCallbacks[kept] = pending
+                    kept += 1
+                }
+            }
+            durabilityCallbacks.removeLast(durabilityCallbacks.count - kept)
+        }
+        guard !scratch.firing.isEmpty else { return }
+        monitor.unlock()
+        for callback in scratch.firing { callback(result) }
+        monitor.lock()
+        scratch.firing.removeAll(keepingCapacity: true)
+    }
+
+    /// Blocks the calling thread until `position` is durable; throws the sticky failure if the
+    /// write could not be synced. Lock held on entry and exit.
+    func waitUntilDurable(_ position: UInt64) throws(StoreError) {
+        while durablePosition < position {
+            if let failure { throw failure }
+            if isClosed { throw StoreError.closed }
+            monitor.waitForProgress()
+        }
+    }
+
+    /// Blocks until `position` reached the OS (readable through the maps).
+    func waitUntilWritten(_ position: UInt64) throws(StoreError) {
+        if flushRequestedPosition < position {
+            flushRequestedPosition = position
+            monitor.signalWork()
+        }
+        while writtenPosition < position {
+            if let failure { throw failure }
+            if isClosed { throw StoreError.closed }
+            monitor.waitForProgress()
+        }
+    }
+
+    /// Forces an fsync covering everything appended so far and waits for it.
+    func synchronize() throws(StoreError) {
+        let target = appendedPosition
+        guard durablePosition < target else {
+            if let failure { throw failure }
+            return
+        }
+        syncRequestedPosition = max(syncRequestedPosition, target)
+        monitor.signalWork()
+        try waitUntilDurable(target)
+    }
+}

@@ -1,0 +1,178 @@
+/// Opening a directory: every segment is mapped, its header checked, and its records
+/// CRC-checked and replayed into the index in id order. A torn tail (a write cut short by a
+/// crash) is truncated and logged; anything else that fails its checks is reported with its
+/// segment and offset and stops the open, because skipping it could resurrect deleted keys.
+extension StoreCore {
+    /// Where a segment's valid records end, and what follows them.
+    struct ScanOutcome {
+        var dataEnd: Int
+        var recordCount: Int
+        /// Why the bytes at `dataEnd` are not a record (nil: the file ends or only zeros follow).
+        var damage: String?
+        /// One past the last nonzero byte after `dataEnd` (equal to `dataEnd` when none).
+        var garbageEnd: Int
+    }
+
+    func recover() throws(StoreError) {
+        let names: [String]
+        do { names = try FileSystem.contentsOfDirectory(directory) } catch {
+            throw StoreError(.ioFailure, "cannot list \(directory): \(error)")
+        }
+        let ids = names.compactMap(SegmentFormat.segmentID(fromFileName:)).sorted()
+        let nowMillis = Clock.unixMillis()
+        var outcomes: [(segment: Segment, outcome: ScanOutcome)] = []
+        for id in ids {
+            guard let segment = try openSegment(id) else { continue }
+            register(segment)
+            segment.map.adviseSequential()
+            let outcome = scan(segment, nowMillis: nowMillis)
+            segment.map.adviseRandom()
+            if outcome.recordCount > 0, let torn = outcomes.first(where: { $0.outcome.garbageEnd > $0.outcome.dataEnd }) {
+                throw StoreError(.corruptData, "segment \(torn.segment.path) is damaged at offset \(torn.outcome.dataEnd) (\(torn.outcome.damage ?? "unexpected bytes")) while a newer segment holds data; run `swiftcask verify` on the directory")
+            }
+            outcomes.append((segment, outcome))
+        }
+        for (index, entry) in outcomes.enumerated() {
+            try finishRecovery(of: entry.segment, entry.outcome, isLast: index == outcomes.count - 1)
+        }
+        if let last = outcomes.last, last.segment.capacity > last.outcome.dataEnd {
+            active = last.segment
+        }
+        logger.info("opened \(directory): \(keydir.count) keys in \(outcomes.count) segments, backend \(backend.name)")
+    }
+
+    /// Opens and maps one segment; nil for an empty file left by a crash during creation.
+    private func openSegment(_ id: UInt32) throws(StoreError) -> Segment? {
+        let path = path(forSegment: id)
+        do {
+            let file = try SystemFile.open(path, writable: true)
+            let size = try file.size()
+            if size == 0 {
+                file.close()
+                logger.warning("removing empty segment file \(path) left by an interrupted rotation")
+                try FileSystem.removeFile(path)
+                return nil
+            }
+            let map = try MappedRegion(file: file, length: size)
+            switch SegmentHeader.decode(UnsafeRawBufferPointer(rebasing: map.bytes[0..<min(size, SegmentFormat.headerBytes)])) {
+            case .success(let header):
+                guard header.segmentID == id else {
+                    file.close()
+                    throw StoreError(.corruptData, "segment \(path) says it is segment \(header.segmentID); files were renamed or copied wrongly")
+                }
+            case .failure(.unsupportedVersion(let version)):
+                file.close()
+                throw StoreError(.unsupportedFormatVersion, "segment \(path) has format version \(version); this build reads version \(SegmentFormat.version) only. Use a newer swiftcask")
+            case .failure(.notASegment(let reason)):
+                if RecordHeader.isZero(map.bytes, from: 0, count: size) {
+                    file.close()
+                    logger.warning("removing segment file \(path): it holds only zeros (interrupted rotation)")
+                    try FileSystem.removeFile(path)
+                    return nil
+                }
+                file.close()
+                throw StoreError(.corruptData, "segment \(path) is damaged at offset 0: \(reason)")
+            }
+            return Segment(id: id, file: file, map: map, capacity: size, dataEnd: size)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.ioFailure, "cannot open segment \(path): \(error)")
+        }
+    }
+
+    /// Replays a segment's records into the index, stopping at the first invalid record.
+    private func scan(_ segment: Segment, nowMillis: Int64) -> ScanOutcome {
+        let bytes = segment.map.bytes
+        var offset = SegmentFormat.headerBytes
+        var recordCount = 0
+        var damage: String?
+        // Records of a batch whose end has not been seen yet: applied only when it is.
+        var pendingBatch: [(offset: Int, header: RecordHeader)] = []
+        var batchStart = offset
+        scanning: while offset < bytes.count {
+            switch RecordHeader.decode(bytes, at: offset) {
+            case .endOfData:
+                break scanning
+            case .invalid(let reason):
+                damage = reason
+                break scanning
+            case .record(let header):
+                if header.flags.contains(.batchMember) {
+                    if pendingBatch.isEmpty { batchStart = offset }
+                    pendingBatch.append((offset, header))
+                    if header.flags.contains(.batchEnd) {
+                        for member in pendingBatch { replay(member.header, at: member.offset, in: segment, nowMillis: nowMillis) }
+                        recordCount += pendingBatch.count
+                        pendingBatch.removeAll(keepingCapacity: true)
+                    }
+                } else {
+                    if !pendingBatch.isEmpty {
+                        damage = "a batch starting at offset \(batchStart) has no end record"
+                        break scanning
+                    }
+                    replay(header, at: offset, in: segment, nowMillis: nowMillis)
+                    recordCount += 1
+                }
+                offset += header.recordLength
+            }
+        }
+        if !pendingBatch.isEmpty {
+            // A batch cut off by the crash: none of it counts.
+            offset = batchStart
+            damage = damage ?? "incomplete batch"
+        }
+        var garbageEnd = bytes.count
+        while garbageEnd > offset && bytes[garbageEnd - 1] == 0 { garbageEnd -= 1 }
+        return ScanOutcome(dataEnd: offset, recordCount: recordCount, damage: garbageEnd > offset ? (damage ?? "nonzero bytes after the last record") : nil, garbageEnd: garbageEnd)
+    }
+
+    private func replay(_ header: RecordHeader, at offset: Int, in segment: Segment, nowMillis: Int64) {
+        let key = UnsafeRawBufferPointer(start: segment.map.base + offset + SegmentFormat.recordHeaderBytes, count: header.keyLength)
+        let keyspace = header.keyspace
+        if header.flags.contains(.keyspaceCleared) {
+            dropAllKeys(of: keyspace)
+            segment.deadBytes += header.recordLength
+            return
+        }
+        let hash = self.hash(key, keyspace)
+        let matches: (KeydirEntry) -> Bool = { self.entry($0, holds: key, keyspace: keyspace) }
+        let expired = header.expiresAtMillis != 0 && header.expiresAtMillis <= nowMillis
+        if header.flags.contains(.tombstone) || expired {
+            if let previous = keydir.remove(hash: hash, matches: matches) {
+                markDead(previous, keyLength: key.count)
+                keyspaceCounts[Int(keyspace)] -= 1
+            }
+            segment.deadBytes += header.recordLength
+            return
+        }
+        let entry = KeydirEntry(hash: hash, segmentID: segment.id, offset: UInt32(offset), valueLength: header.valueLength, hasExpiry: header.expiresAtMillis != 0)
+        if let previous = keydir.upsert(entry, matches: matches) {
+            markDead(previous, keyLength: key.count)
+        } else {
+            keyspaceCounts[Int(keyspace)] += 1
+        }
+    }
+
+    /// Sets a scanned segment's ends, and repairs its tail: a torn tail is cut off (and the
+    /// newest segment re-extended to keep appending), an unsealed older segment is sealed.
+    private func finishRecovery(of segment: Segment, _ outcome: ScanOutcome, isLast: Bool) throws(StoreError) {
+        segment.appendEnd = outcome.dataEnd
+        segment.writtenEnd = outcome.dataEnd
+        do {
+            if outcome.garbageEnd > outcome.dataEnd {
+                logger.warning("segment \(segment.path): truncated a torn tail at offset \(outcome.dataEnd), dropping \(outcome.garbageEnd - outcome.dataEnd) bytes (\(outcome.damage ?? "torn write"))")
+                try segment.file.truncate(to: outcome.dataEnd)
+                if isLast { try segment.file.preallocate(length: segment.capacity) }
+                try segment.file.synchronize()
+            } else if !isLast && segment.capacity > outcome.dataEnd {
+                logger.info("sealing segment \(segment.path) at \(outcome.dataEnd) bytes (left unsealed by an interrupted rotation)")
+                try segment.file.truncate(to: outcome.dataEnd)
+                try segment.file.synchronize()
+            }
+        } catch {
+            throw StoreError(.ioFailure, "cannot repair segment tail: \(error)")
+        }
+        if !isLast { segment.isSealed = true }
+    }
+}

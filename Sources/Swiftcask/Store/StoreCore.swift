@@ -1,0 +1,189 @@
+import Glibc
+import Logging
+
+/// The store's mutable state: index, segments, write buffers and commit progress. Every
+/// method requires the store lock (`monitor`) to be held, except where a comment says
+/// otherwise; `Store` is the thread-safe face over it. Facets: `+Append` (write path),
+/// `+Commit` (the committer thread), `+Recovery` (open).
+final class StoreCore: @unchecked Sendable {
+    let directory: String
+    let options: StoreOptions
+    let monitor = Monitor()
+    let backend: AppendBackend
+    let hasher = KeyHasher()
+    var logger: Logger { options.logger }
+
+    let keydir = Keydir()
+    /// Segments by id (index = id); nil for ids that never existed or were merged away.
+    var segmentsByID: [Segment?] = [nil]
+    var segmentIDs: [UInt32] = []
+    /// The segment receiving appends; nil until the first write after open when the last
+    /// segment was sealed.
+    var active: Segment?
+    var nextSegmentID: UInt32 = 1
+    /// Live keys per keyspace.
+    var keyspaceCounts = [Int](repeating: 0, count: Limits.keyspacesMax)
+
+    // MARK: write buffers (see StoreCore+Append)
+
+    /// The buffer writers append to.
+    var current: WriteBuffer?
+    /// When the first record went into `current`, for the write-behind deadline.
+    var currentFirstAppendNanos: UInt64 = 0
+    /// Full or finished buffers waiting for the committer, in log order.
+    var queued: [WriteBuffer] = []
+    /// Buffers the committer is writing now.
+    var inFlight: [WriteBuffer] = []
+    /// Buffers whose write failed: kept so their records stay readable (writes are disabled).
+    var failedBuffers: [WriteBuffer] = []
+    var freeBuffers: [WriteBuffer] = []
+    var pooledBuffersCreated = 0
+    /// Segments to truncate to their data end and fsync once their buffers are written.
+    var segmentsToSeal: [Segment] = []
+
+    // MARK: commit progress (log positions: bytes ever appended)
+
+    var appendedPosition: UInt64 = 0
+    var writtenPosition: UInt64 = 0
+    var durablePosition: UInt64 = 0
+    /// Positions that `sync()`, a borrow, or shutdown want written (and, for sync, synced).
+    var flushRequestedPosition: UInt64 = 0
+    var syncRequestedPosition: UInt64 = 0
+    var lastSyncNanos: UInt64 = Clock.monotonicNanos()
+    var committerIsIdle = false
+    /// Sticky: once a write or fsync failed, writes are refused until the store is reopened.
+    var failure: StoreError?
+    var isClosing = false
+    var isClosed = false
+    var durabilityCallbacks: [(position: UInt64, callback: @Sendable (Result<Void, StoreError>) -> Void)] = []
+
+    // MARK: statistics
+
+    var recordsWritten: UInt64 = 0
+    var groupsCommitted: UInt64 = 0
+    var syncs: UInt64 = 0
+    var bytesWritten: UInt64 = 0
+
+    init(directory: String, options: StoreOptions, backend: AppendBackend) {
+        self.directory = directory
+        self.options = options
+        self.backend = backend
+    }
+
+    // MARK: records and keys
+
+    /// The start of the record an index entry points at: in the segment's map once written,
+    /// else in the write buffer that holds it.
+    @inline(__always)
+    func recordStart(_ entry: KeydirEntry) -> UnsafeRawPointer {
+        let segment = segmentsByID[Int(entry.segmentID)].unsafelyUnwrapped
+        let offset = Int(entry.offset)
+        if offset < segment.writtenEnd { return segment.recordStart(at: offset) }
+        return bufferedRecordStart(segment, offset)
+    }
+
+    func bufferedRecordStart(_ segment: Segment, _ offset: Int) -> UnsafeRawPointer {
+        if let current, current.contains(segment: segment, offset: offset) {
+            return current.recordStart(atSegmentOffset: offset)
+        }
+        for buffer in queued where buffer.contains(segment: segment, offset: offset) {
+            return buffer.recordStart(atSegmentOffset: offset)
+        }
+        for buffer in inFlight where buffer.contains(segment: segment, offset: offset) {
+            return buffer.recordStart(atSegmentOffset: offset)
+        }
+        for buffer in failedBuffers where buffer.contains(segment: segment, offset: offset) {
+            return buffer.recordStart(atSegmentOffset: offset)
+        }
+        preconditionFailure("index points at segment \(segment.id) offset \(offset), which is neither written nor buffered")
+    }
+
+    /// Whether the record of `entry` holds exactly this keyspace and key.
+    @inline(__always)
+    func entry(_ entry: KeydirEntry, holds key: UnsafeRawBufferPointer, keyspace: UInt8) -> Bool {
+        let start = recordStart(entry)
+        let keyLength = Int(UInt16(littleEndian: start.loadUnaligned(fromByteOffset: SegmentFormat.recordKeyLengthOffset, as: UInt16.self)))
+        guard keyLength == key.count,
+              start.load(fromByteOffset: SegmentFormat.recordKeyspaceOffset, as: UInt8.self) == keyspace else { return false }
+        return keyLength == 0 || memcmp(start + SegmentFormat.recordHeaderBytes, key.baseAddress!, keyLength) == 0
+    }
+
+    @inline(__always)
+    func hash(_ key: UnsafeRawBufferPointer, _ keyspace: UInt8) -> UInt32 {
+        hasher.hash(key, keyspace: keyspace)
+    }
+
+    @inline(__always)
+    func lookup(_ key: UnsafeRawBufferPointer, _ keyspace: UInt8, hash: UInt32) -> KeydirEntry? {
+        keydir.find(hash: hash) { self.entry($0, holds: key, keyspace: keyspace) }
+    }
+
+    /// The live entry for a key, removing it first if it has expired (lazy expiry).
+    @inline(__always)
+    func liveEntry(_ key: UnsafeRawBufferPointer, _ keyspace: UInt8, nowMillis: Int64? = nil) -> KeydirEntry? {
+        let hash = self.hash(key, keyspace)
+        guard let found = lookup(key, keyspace, hash: hash) else { return nil }
+        if found.hasExpiry {
+            let expiresAt = expiry(of: found)
+            if expiresAt != 0 && expiresAt <= (nowMillis ?? Clock.unixMillis()) {
+                forget(found, keyLength: key.count, keyspace: keyspace)
+                return nil
+            }
+        }
+        return found
+    }
+
+    @inline(__always)
+    func expiry(of entry: KeydirEntry) -> Int64 {
+        Int64(littleEndian: recordStart(entry).loadUnaligned(fromByteOffset: SegmentFormat.recordExpiryOffset, as: Int64.self))
+    }
+
+    /// Removes an entry from the index and counts its record as dead.
+    func forget(_ entry: KeydirEntry, keyLength: Int, keyspace: UInt8) {
+        keydir.remove(hash: entry.hash) { $0.segmentID == entry.segmentID && $0.offset == entry.offset }
+        markDead(entry, keyLength: keyLength)
+        keyspaceCounts[Int(keyspace)] -= 1
+    }
+
+    @inline(__always)
+    func markDead(_ entry: KeydirEntry, keyLength: Int) {
+        segmentsByID[Int(entry.segmentID)]?.deadBytes += RecordHeader.recordLength(keyLength: keyLength, valueLength: entry.valueLength)
+    }
+
+    /// The value bytes of an entry's record (valid while the lock is held).
+    @inline(__always)
+    func value(of entry: KeydirEntry, keyLength: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: recordStart(entry) + SegmentFormat.recordHeaderBytes + keyLength, count: entry.valueLength)
+    }
+
+    func keyOf(_ entry: KeydirEntry) -> (keyspace: UInt8, key: UnsafeRawBufferPointer) {
+        let start = recordStart(entry)
+        let keyLength = Int(UInt16(littleEndian: start.loadUnaligned(fromByteOffset: SegmentFormat.recordKeyLengthOffset, as: UInt16.self)))
+        return (start.load(fromByteOffset: SegmentFormat.recordKeyspaceOffset, as: UInt8.self),
+                UnsafeRawBufferPointer(start: start + SegmentFormat.recordHeaderBytes, count: keyLength))
+    }
+
+    func checkWritable() throws(StoreError) {
+        if isClosed || isClosing { throw StoreError.closed }
+        if let failure { throw failure }
+    }
+
+    func path(forSegment id: UInt32) -> String {
+        directory + "/" + SegmentFormat.fileName(segmentID: id)
+    }
+
+    var statistics: StoreStatistics {
+        var diskBytes = 0
+        var deadBytes = 0
+        for id in segmentIDs {
+            guard let segment = segmentsByID[Int(id)] else { continue }
+            diskBytes += segment.appendEnd
+            deadBytes += segment.deadBytes
+        }
+        return StoreStatistics(
+            keys: keydir.count, segmentCount: segmentIDs.count, diskBytes: diskBytes, deadBytes: deadBytes,
+            indexBytes: keydir.memoryBytes, ioBackendName: backend.name, durability: options.durability,
+            recordsWritten: recordsWritten, groupsCommitted: groupsCommitted, syncs: syncs, bytesWritten: bytesWritten,
+            writeFailure: failure?.message)
+    }
+}

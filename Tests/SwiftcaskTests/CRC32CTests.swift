@@ -1,0 +1,42 @@
+import CShims
+import Testing
+@testable import Swiftcask
+
+/// CRC32C against published vectors (RFC 3720 appendix B.4 and the iSCSI check value), on
+/// both the hardware and the software path.
+struct CRC32CTests {
+    static let vectors: [(name: String, bytes: [UInt8], crc: UInt32)] = [
+        ("check value \"123456789\"", Array("123456789".utf8), 0xE306_9283),
+        ("32 zero bytes", [UInt8](repeating: 0, count: 32), 0x8A91_36AA),
+        ("32 0xFF bytes", [UInt8](repeating: 0xFF, count: 32), 0x62A8_AB43),
+        ("32 incrementing bytes", (0..<32).map { UInt8($0) }, 0x46DD_794E),
+        ("32 decrementing bytes", (0..<32).map { UInt8(31 - $0) }, 0x113F_DB5C),
+        ("empty", [], 0),
+    ]
+
+    @Test(arguments: vectors.indices)
+    func publishedVectors(index: Int) {
+        let vector = Self.vectors[index]
+        let software = vector.bytes.withUnsafeBytes { sc_crc32c_software(0, $0.baseAddress, $0.count) }
+        #expect(software == vector.crc, "software: \(vector.name)")
+        #expect(CRC32C.checksum(vector.bytes) == vector.crc, "dispatching: \(vector.name)")
+    }
+
+    @Test func continuingEqualsOneShot() {
+        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let whole = CRC32C.checksum(bytes)
+        for split in [0, 1, 7, 8, 9, 500, 999, 1000] {
+            let first = bytes[..<split].withUnsafeBytes { CRC32C.checksum($0) }
+            let both = bytes[split...].withUnsafeBytes { CRC32C.checksum($0, continuing: first) }
+            #expect(both == whole, "split at \(split)")
+        }
+    }
+
+    @Test func hardwareAndSoftwareAgreeOnOddLengths() {
+        for length in 0..<70 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
+            let software = bytes.withUnsafeBytes { sc_crc32c_software(0, $0.baseAddress, $0.count) }
+            #expect(CRC32C.checksum(bytes) == software, "length \(length)")
+        }
+    }
+}

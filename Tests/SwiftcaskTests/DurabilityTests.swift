@@ -1,0 +1,242 @@
+import Glibc
+import Synchronization
+import Testing
+@testable import Swiftcask
+
+@Suite struct DurabilityTests {
+    /// Copies the segment files of a live store, as a crash at this instant would leave them
+    /// (the page cache included; power-loss simulation is the crash-torture suite's job).
+    func crashImage(of directory: TemporaryDirectory) throws -> TemporaryDirectory {
+        let image = TemporaryDirectory("swiftcask-crash")
+        for file in try segmentFiles(in: directory.path) {
+            writeFile(image.path + "/" + String(file.split(separator: "/").last!), readFile(file))
+        }
+        return image
+    }
+
+    @Test(arguments: allBackends)
+    func concurrentAlwaysWritersAreAllPresentAfterACrash(backend: IOBackendChoice) throws {
+        let directory = TemporaryDirectory()
+        let options = testOptions(backend: backend, durability: .always, segmentBytes: 256 << 10)
+        let store = try Store(directory: directory.path, options: options)
+        let threads = 4
+        let putsPerThread = 150
+        let acknowledged = Mutex<[String]>([])
+        let workers = (0..<threads).map { thread in
+            BackgroundThread(name: "writer-\(thread)") {
+                for index in 0..<putsPerThread {
+                    let key = "t\(thread)-k\(index)"
+                    do {
+                        try store.put(key.utf8, [UInt8](repeating: UInt8(index % 256), count: 300))
+                        acknowledged.withLock { $0.append(key) }
+                    } catch {
+                        Issue.record("put failed: \(error)")
+                    }
+                }
+            }
+        }
+        for worker in workers { worker.join() }
+        let statistics = store.statistics
+        #expect(statistics.syncs > 0)
+        // Group commit: fewer fsyncs than puts when writers overlap (not asserted: timing).
+        let image = try crashImage(of: directory)
+        try store.close()
+        let recovered = try Store(directory: image.path, options: options)
+        let keys = acknowledged.withLock { $0 }
+        #expect(keys.count == threads * putsPerThread)
+        for key in keys { #expect(recovered.contains(key), "acknowledged \(key) lost") }
+        try recovered.close()
+    }
+
+    @Test(arguments: allBackends)
+    func deferredWritesReportDurability(backend: IOBackendChoice) async throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(directory: directory.path, options: testOptions(backend: backend, durability: .always))
+        var batch = WriteBatch()
+        batch.put("a", "1")
+        let result = try store.writeDeferred(batch)
+        #expect(try store.get("a") == bytes("1"))  // visible before durable
+        try await store.waitUntilDurable(result.ticket)
+        #expect(store.statistics.syncs >= 1)
+        try await store.put("b".utf8, "2".utf8)
+        #expect(try store.get("b") == bytes("2"))
+        try store.close()
+    }
+
+    /// The last record cut at every byte (file truncated, or the tail zeroed as a torn write
+    /// into a preallocated segment): earlier records survive, the cut one is gone, and the store
+    /// keeps working after the repair.
+    @Test(arguments: [false, true])
+    func tornLastRecordAtEveryOffset(zeroFillInsteadOfTruncate: Bool) throws {
+        let directory = TemporaryDirectory()
+        let options = testOptions()
+        do {
+            let store = try Store(directory: directory.path, options: options)
+            for index in 0..<10 { try store.put(bytes("key\(index)"), bytes("value\(index)")) }
+            try store.close()
+        }
+        let segment = try #require(try segmentFiles(in: directory.path).last)
+        let original = readFile(segment)
+        let lastLength = RecordHeader.recordLength(keyLength: 4, valueLength: 6)
+        var end = SegmentFormat.headerBytes
+        for index in 0..<10 { end += RecordHeader.recordLength(keyLength: "key\(index)".count, valueLength: "value\(index)".count) }
+        let lastStart = end - lastLength
+        for cut in lastStart..<end {
+            let image = TemporaryDirectory("swiftcask-torn")
+            let path = image.path + "/" + String(segment.split(separator: "/").last!)
+            if zeroFillInsteadOfTruncate {
+                var damaged = original
+                for index in cut..<end { damaged[index] = 0 }
+                writeFile(path, damaged)
+            } else {
+                writeFile(path, Array(original[..<cut]))
+            }
+            let store = try Store(directory: image.path, options: options)
+            for index in 0..<9 { #expect(try store.get(bytes("key\(index)")) == bytes("value\(index)"), "cut at \(cut)") }
+            #expect(try store.get("key9") == nil, "cut at \(cut)")
+            try store.put("after", "repair")
+            try store.close()
+            let again = try Store(directory: image.path, options: options)
+            #expect(try again.get("after") == bytes("repair"), "cut at \(cut)")
+            #expect(again.count == 10)
+            try again.close()
+        }
+    }
+
+    /// A batch is all or nothing: cut anywhere inside it, none of it survives.
+    @Test func batchIsAllOrNothingAfterACrash() throws {
+        let directory = TemporaryDirectory()
+        let options = testOptions()
+        var batchStart = 0
+        do {
+            let store = try Store(directory: directory.path, options: options)
+            try store.put("before", "x")
+            try store.put("b2", "old")
+            batchStart = store.statistics.diskBytes
+            var batch = WriteBatch()
+            for index in 0..<5 { batch.put(bytes("b\(index)"), bytes("new\(index)")) }
+            batch.delete("before")
+            try store.write(batch)
+            try store.close()
+        }
+        let segment = try #require(try segmentFiles(in: directory.path).last)
+        let original = readFile(segment)
+        let batchEnd = original.count - original.reversed().prefix { $0 == 0 }.count
+        for cut in stride(from: batchStart, through: batchEnd, by: 3) {
+            let image = TemporaryDirectory("swiftcask-batch")
+            var damaged = original
+            for index in cut..<batchEnd { damaged[index] = 0 }
+            writeFile(image.path + "/" + String(segment.split(separator: "/").last!), damaged)
+            let store = try Store(directory: image.path, options: options)
+            let complete = cut == batchEnd
+            #expect(try store.get("before") == (complete ? nil : bytes("x")), "cut at \(cut)")
+            #expect(try store.get("b2") == (complete ? bytes("new2") : bytes("old")), "cut at \(cut)")
+            #expect(try store.get("b4") == (complete ? bytes("new4") : nil), "cut at \(cut)")
+            try store.close()
+        }
+    }
+
+    @Test(arguments: allBackends)
+    func failedFsyncIsStickyAndNeverAcknowledged(backend: IOBackendChoice) throws {
+        let directory = TemporaryDirectory()
+        let (store, faults) = try storeWithFaults(directory, testOptions(backend: backend, durability: .always))
+        try store.put("durable", "yes")
+        faults.inject(.syncFails(.ioError))
+        let error = #expect(throws: StoreError.self) { try store.put("doomed", "no") }
+        #expect(error?.code == .writesDisabled)
+        #expect(error?.message.contains("fdatasync") == true)
+        // Sticky: the next write is refused even though the disk would now succeed.
+        #expect(throws: StoreError.self) { try store.put("later", "no") }
+        #expect(throws: StoreError.self) { try store.sync() }
+        // Reads keep working.
+        #expect(try store.get("durable") == bytes("yes"))
+        #expect(store.statistics.writeFailure != nil)
+        #expect(throws: StoreError.self) { try store.close() }
+        let reopened = try Store(directory: directory.path, options: testOptions(backend: backend, durability: .always))
+        #expect(try reopened.get("durable") == bytes("yes"))
+        try reopened.put("again", "works")
+        try reopened.close()
+    }
+
+    @Test func failedWriteFailsEveryWriterOfTheGroup() throws {
+        let directory = TemporaryDirectory()
+        let (store, faults) = try storeWithFaults(directory, testOptions(durability: .always))
+        faults.inject(.writeFails(.ioError))
+        let failures = Mutex(0)
+        let workers = (0..<3).map { index in
+            BackgroundThread(name: "w\(index)") {
+                do { try store.put(bytes("k\(index)"), bytes("v")) } catch { failures.withLock { $0 += 1 } }
+            }
+        }
+        for worker in workers { worker.join() }
+        #expect(failures.withLock { $0 } == 3)
+        try? store.close()
+    }
+
+    @Test func unsupportedFormatVersionIsRefused() throws {
+        let directory = TemporaryDirectory()
+        var header = [UInt8](repeating: 0, count: 4096)
+        var stamped = [UInt8](repeating: 0, count: SegmentFormat.headerBytes)
+        SegmentHeader(segmentID: 1, version: 2).encode(into: &stamped)
+        header.replaceSubrange(0..<stamped.count, with: stamped)
+        writeFile(directory.file(SegmentFormat.fileName(segmentID: 1)), header)
+        let error = #expect(throws: StoreError.self) { try Store(directory: directory.path, options: testOptions()) }
+        #expect(error?.code == .unsupportedFormatVersion)
+        #expect(error?.message.contains("version 2") == true)
+    }
+
+    @Test func damageInsideAnOlderSegmentIsReportedWithSegmentAndOffset() throws {
+        let directory = TemporaryDirectory()
+        let options = testOptions(segmentBytes: Limits.segmentBytesMin)
+        do {
+            let store = try Store(directory: directory.path, options: options)
+            for index in 0..<2000 { try store.put(bytes("key\(index)"), [UInt8](repeating: 7, count: 100)) }
+            try store.close()
+        }
+        let first = try #require(try segmentFiles(in: directory.path).first)
+        var contents = readFile(first)
+        contents[1000] ^= 0xFF
+        writeFile(first, contents)
+        let error = #expect(throws: StoreError.self) { try Store(directory: directory.path, options: options) }
+        #expect(error?.code == .corruptData)
+        #expect(error?.message.contains("0000000001.seg") == true)
+        #expect(error?.message.contains("offset") == true)
+    }
+
+    /// A real full disk: a 2 MiB tmpfs (needs root; skipped with a reason otherwise).
+    @Test func diskFullFailsCleanlyAndRecovers() throws {
+        let mountPoint = TemporaryDirectory("swiftcask-full")
+        guard getuid() == 0, system("mount -t tmpfs -o size=2m tmpfs \(mountPoint.path) 2>/dev/null") == 0 else {
+            print("skipped diskFullFailsCleanlyAndRecovers: mounting a tmpfs needs root")
+            return
+        }
+        defer { _ = system("umount \(mountPoint.path)") }
+        let options = testOptions(segmentBytes: 256 << 10)
+        let store = try Store(directory: mountPoint.path + "/db", options: options)
+        // Fill the disk with a ballast file, leaving room for a few segments.
+        _ = system("fallocate -l 1200K \(mountPoint.path)/ballast")
+        var written = 0
+        var failure: StoreError?
+        while failure == nil && written < 100_000 {
+            do {
+                try store.put(bytes("key\(written)"), [UInt8](repeating: 1, count: 1000))
+                written += 1
+            } catch {
+                failure = error
+            }
+        }
+        #expect(failure?.code == .diskFull)
+        #expect(failure?.message.contains("disk full") == true)
+        #expect(written > 0)
+        // Reads keep working; the failed key is not visible.
+        #expect(try store.get(bytes("key0")) == [UInt8](repeating: 1, count: 1000))
+        #expect(try store.get(bytes("key\(written)")) == nil)
+        // Free space: writes work again.
+        unlink(mountPoint.path + "/ballast")
+        try store.put("after", "space")
+        try store.close()
+        let reopened = try Store(directory: mountPoint.path + "/db", options: options)
+        #expect(reopened.count == written + 1)
+        try reopened.close()
+    }
+}

@@ -1,0 +1,119 @@
+import Testing
+@testable import Swiftcask
+
+/// The index in isolation: a "key" here is a number stored in the entry's offset, and
+/// `matches` compares offsets, so tests choose hashes freely (collisions included).
+struct KeydirTests {
+    func entry(key: UInt32, hash: UInt32, valueLength: Int = 1) -> KeydirEntry {
+        KeydirEntry(hash: hash, segmentID: 1, offset: key, valueLength: valueLength, hasExpiry: false)
+    }
+
+    func find(_ keydir: Keydir, key: UInt32, hash: UInt32) -> KeydirEntry? {
+        keydir.find(hash: hash) { $0.offset == key }
+    }
+
+    @Test func collidingHashesStayDistinct() {
+        let keydir = Keydir()
+        for key in UInt32(0)..<500 { keydir.upsert(entry(key: key, hash: 0xDEAD_BEEF)) { $0.offset == key } }
+        #expect(keydir.count == 500)
+        for key in UInt32(0)..<500 { #expect(find(keydir, key: key, hash: 0xDEAD_BEEF)?.offset == key) }
+        for key in stride(from: UInt32(0), to: 500, by: 2) { keydir.remove(hash: 0xDEAD_BEEF) { $0.offset == key } }
+        #expect(keydir.count == 250)
+        for key in UInt32(0)..<500 { #expect((find(keydir, key: key, hash: 0xDEAD_BEEF) != nil) == (key % 2 == 1)) }
+    }
+
+    @Test func upsertReplacesAndReturnsThePrevious() {
+        let keydir = Keydir()
+        #expect(keydir.upsert(entry(key: 7, hash: 1, valueLength: 10)) { $0.offset == 7 } == nil)
+        let previous = keydir.upsert(entry(key: 7, hash: 1, valueLength: 20)) { $0.offset == 7 }
+        #expect(previous?.valueLength == 10)
+        #expect(find(keydir, key: 7, hash: 1)?.valueLength == 20)
+        #expect(keydir.count == 1)
+    }
+
+    /// A random workload against a Dictionary model, through many incremental resizes, with
+    /// hashes squeezed into few values so clusters wrap around the table's end.
+    @Test(arguments: [UInt32.max, 0xFFFF, 0x3F])
+    func matchesAModelThroughResizes(hashMask: UInt32) {
+        var generator = SplitMix(seed: UInt64(hashMask))
+        let keydir = Keydir()
+        var model: [UInt32: Int] = [:]
+        func hash(_ key: UInt32) -> UInt32 { (key &* 2_654_435_761) & hashMask | (hashMask == .max ? 0 : 0xFFFF_0000 & ~hashMask) }
+        for step in 0..<60_000 {
+            let key = UInt32(generator.next() % 20_000)
+            if generator.next() % 4 == 0 {
+                let removed = keydir.remove(hash: hash(key)) { $0.offset == key }
+                #expect((removed != nil) == (model.removeValue(forKey: key) != nil), "remove \(key) at step \(step)")
+            } else {
+                let length = Int(generator.next() % 1000)
+                keydir.upsert(entry(key: key, hash: hash(key), valueLength: length)) { $0.offset == key }
+                model[key] = length
+            }
+        }
+        #expect(keydir.count == model.count)
+        for (key, length) in model { #expect(find(keydir, key: key, hash: hash(key))?.valueLength == length) }
+        var seen = 0
+        keydir.forEach { _ in seen += 1 }
+        #expect(seen == model.count)
+    }
+
+    @Test func resizeIsIncremental() {
+        let keydir = Keydir()
+        var sawResize = false
+        for key in UInt32(0)..<100_000 {
+            keydir.upsert(entry(key: key, hash: key &* 2_654_435_761)) { $0.offset == key }
+            if keydir.isResizing {
+                sawResize = true
+                // Every key stays findable in the middle of a resize.
+                #expect(find(keydir, key: key / 2, hash: (key / 2) &* 2_654_435_761) != nil)
+            }
+        }
+        #expect(sawResize)
+        #expect(keydir.count == 100_000)
+        // 16-byte slots at a load between 40 % and 80 %.
+        let bytesPerKey = Double(keydir.memoryBytes) / Double(keydir.count)
+        #expect(bytesPerKey >= 20 && bytesPerKey <= 48, "bytes per key \(bytesPerKey)")
+    }
+
+    /// SCAN: every key present throughout is returned, even when the table grows mid-scan.
+    @Test func scanReturnsEveryKeyAcrossResizes() {
+        let keydir = Keydir()
+        for key in UInt32(0)..<5000 { keydir.upsert(entry(key: key, hash: key &* 2_654_435_761)) { $0.offset == key } }
+        var seen = Set<UInt32>()
+        var cursor: UInt64 = 0
+        var calls = 0
+        var nextKey: UInt32 = 5000
+        repeat {
+            cursor = keydir.scan(from: cursor, countHint: 10) { seen.insert($0.offset) }
+            // Grow the table while the scan is under way.
+            for _ in 0..<40 {
+                keydir.upsert(entry(key: nextKey, hash: nextKey &* 2_654_435_761)) { $0.offset == nextKey }
+                nextKey += 1
+            }
+            calls += 1
+        } while cursor != 0 && calls < 100_000
+        #expect(cursor == 0)
+        for key in UInt32(0)..<5000 { #expect(seen.contains(key), "key \(key) missed by scan") }
+    }
+
+    @Test func removeAllWhere() {
+        let keydir = Keydir()
+        for key in UInt32(0)..<3000 { keydir.upsert(entry(key: key, hash: key &* 40503)) { $0.offset == key } }
+        #expect(keydir.removeAll { $0.offset % 3 == 0 } == 1000)
+        #expect(keydir.count == 2000)
+        for key in UInt32(0)..<3000 { #expect((find(keydir, key: key, hash: key &* 40503) != nil) == (key % 3 != 0)) }
+    }
+}
+
+/// A small deterministic generator so failures reproduce.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
