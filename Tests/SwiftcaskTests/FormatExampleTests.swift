@@ -19,7 +19,7 @@ struct FormatExampleTests {
     @Test func segmentHeader() {
         var header = [UInt8](repeating: 0, count: 32)
         SegmentHeader(segmentID: 1).encode(into: &header)
-        #expect(header == hex("53 57 43 41 53 4b 53 47 01 00 20 00 00 00 00 00 01 00 00 00 00 00 00 00 9a 79 b2 3c 00 00 00 00"))
+        #expect(header == hex("53 57 43 41 53 4b 53 47 01 00 20 00 00 00 00 00 01 00 00 00 00 00 00 00 ab 87 7b 90 00 00 00 00"))
     }
 
     @Test func putRecord() {

@@ -89,3 +89,19 @@ func truncateFile(_ path: String, to length: Int) {
     defer { file.close() }
     try! file.truncate(to: length)
 }
+
+/// Copies the files of a live store directory (except its lock), as a crash at this moment
+/// would leave them. Temporary files that a background thread renames away meanwhile are
+/// skipped, as they would be absent in some crash images too.
+func crashImage(of directory: String) throws -> TemporaryDirectory {
+    let image = TemporaryDirectory("swiftcask-image")
+    for name in try FileSystem.contentsOfDirectory(directory) where name != SegmentFormat.lockFileName {
+        guard let file = try? SystemFile.open(directory + "/" + name, writable: false) else { continue }
+        defer { file.close() }
+        let size = try file.size()
+        var contents = [UInt8](repeating: 0, count: size)
+        _ = try contents.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, count: size, at: 0) }
+        writeFile(image.file(name), contents)
+    }
+    return image
+}

@@ -7,13 +7,16 @@ enum SegmentFormat {
 
     // Segment header, 32 bytes:
     //   0 magic u64 | 8 version u16 | 10 headerBytes u16 | 12 reserved u32
-    //  16 segmentID u64 | 24 headerCRC u32 (CRC32C of bytes 0..<24) | 28 reserved u32
+    //  16 segmentID u64 | 24 headerCRC u32 (CRC32C of bytes 0..<24 and 28..<32)
+    //  28 replayAfter u32 (0 for a written segment; for a merge output, the segment it replays
+    //     right after)
     static let headerBytes = 32
     static let headerVersionOffset = 8
     static let headerLengthOffset = 10
     static let headerSegmentIDOffset = 16
     static let headerCRCOffset = 24
     static let headerCRCCoveredBytes = 24
+    static let headerReplayAfterOffset = 28
 
     // Record header, 20 bytes, then key, then value:
     //   0 crc u32 (CRC32C of bytes 4..<end of value) | 4 flags u8 | 5 keyspace u8

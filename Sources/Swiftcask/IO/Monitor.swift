@@ -8,10 +8,13 @@ final class Monitor: @unchecked Sendable {
     private let workAvailable = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     /// Broadcast when a group finished (written, synced or failed) or a buffer became free.
     private let progressMade = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Signalled when the maintenance thread has something to do (a sealed segment needs its
+    /// hint, a merge was requested, shutdown).
+    private let maintenanceDue = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
     init() {
         pthread_mutex_init(mutex, nil)
-        for condition in [workAvailable, progressMade] {
+        for condition in [workAvailable, progressMade, maintenanceDue] {
             var attributes = pthread_condattr_t()
             pthread_condattr_init(&attributes)
             pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
@@ -23,6 +26,8 @@ final class Monitor: @unchecked Sendable {
     deinit {
         pthread_cond_destroy(workAvailable)
         pthread_cond_destroy(progressMade)
+        pthread_cond_destroy(maintenanceDue)
+        maintenanceDue.deallocate()
         pthread_mutex_destroy(mutex)
         workAvailable.deallocate()
         progressMade.deallocate()
@@ -47,6 +52,13 @@ final class Monitor: @unchecked Sendable {
         wait(on: workAvailable, untilMonotonicNanos: deadlineNanos)
     }
 
+    func signalMaintenance() { pthread_cond_signal(maintenanceDue) }
+
+    /// Waits (lock held) for `signalMaintenance`, at most until `deadlineNanos`.
+    func waitForMaintenance(untilMonotonicNanos deadlineNanos: UInt64?) {
+        wait(on: maintenanceDue, untilMonotonicNanos: deadlineNanos)
+    }
+
     /// Waits (lock held) for `broadcastProgress`.
     func waitForProgress() {
         pthread_cond_wait(progressMade, mutex)
@@ -69,6 +81,12 @@ enum Clock {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+
+    static func sleep(nanoseconds: UInt64) {
+        var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
     }
 
     /// Milliseconds since the Unix epoch, for expiry times (the unit Redis uses).

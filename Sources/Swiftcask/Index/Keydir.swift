@@ -173,6 +173,16 @@ final class Keydir {
         return found
     }
 
+    /// Visits live entries of the main table from slot `start` (modulo its size) for at most
+    /// `slotsMax` slots, while `visit` returns true.
+    func sample(startingAt start: Int, slotsMax: Int, _ visit: (KeydirEntry) -> Bool) {
+        let slots = min(slotsMax, primary.capacity)
+        for step in 0..<slots {
+            let entry = primary.slots[(start &+ step) & primary.mask]
+            if entry.isLive && !visit(entry) { return }
+        }
+    }
+
     private func reserveOneMore() {
         guard (primary.count + 1) * 100 > primary.capacity * Self.loadPercentMax else { return }
         finishMigration()

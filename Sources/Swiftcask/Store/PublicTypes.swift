@@ -46,4 +46,18 @@ public struct StoreStatistics: Sendable {
     public var bytesWritten: UInt64
     /// The error that disabled writes, if any.
     public var writeFailure: String?
+    public var mergeInProgress: Bool
+    public var mergesCompleted: UInt64
+    /// Bytes of segment files removed by merges, net of what the merges wrote.
+    public var mergeReclaimedBytes: UInt64
+    /// Expired keys removed by the active expiry cycle (lazy expiry on access not counted).
+    public var expiredKeysCollected: UInt64
+    /// At open: segments whose index came from their hint file, and segments scanned.
+    public var segmentsLoadedFromHints: Int
+    public var segmentsScanned: Int
+
+    /// Bytes of records the index still references.
+    public var liveBytes: Int { diskBytes - deadBytes }
+    /// Disk bytes per live byte (1.0 = no garbage); 0 for an empty store.
+    public var spaceAmplification: Double { liveBytes > 0 ? Double(diskBytes) / Double(liveBytes) : 0 }
 }

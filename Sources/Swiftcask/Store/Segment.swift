@@ -2,6 +2,8 @@
 /// Mutable fields are guarded by the store lock.
 final class Segment: @unchecked Sendable {
     let id: UInt32
+    /// Non-zero for a merge output: it replays right after this segment id.
+    let replayAfter: UInt32
     let file: SystemFile
     let map: MappedRegion
     /// Bytes of file space (and map); the active segment is preallocated to this size.
@@ -15,9 +17,13 @@ final class Segment: @unchecked Sendable {
     var deadBytes = 0
     /// No more appends; once written, the committer truncates it to `appendEnd` and fsyncs it.
     var isSealed = false
+    /// Sealed, fully written, truncated and fsynced: immutable on disk. Only such segments are
+    /// merged, hinted or linked into checkpoints.
+    var isFinal = false
 
-    init(id: UInt32, file: SystemFile, map: MappedRegion, capacity: Int, dataEnd: Int) {
+    init(id: UInt32, replayAfter: UInt32 = 0, file: SystemFile, map: MappedRegion, capacity: Int, dataEnd: Int) {
         self.id = id
+        self.replayAfter = replayAfter
         self.file = file
         self.map = map
         self.capacity = capacity
@@ -26,6 +32,9 @@ final class Segment: @unchecked Sendable {
     }
 
     var path: String { file.path }
+    var replayOrder: (UInt32, UInt32, UInt32) { SegmentHeader(segmentID: id, replayAfter: replayAfter).replayOrder }
+    /// Bytes of records still referenced by the index.
+    var liveBytes: Int { appendEnd - SegmentFormat.headerBytes - deadBytes }
     var remainingBytes: Int { capacity - appendEnd }
 
     /// The record at `offset`; valid while the segment lives, for offsets below `writtenEnd`.

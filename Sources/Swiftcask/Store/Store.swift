@@ -10,6 +10,7 @@ public final class Store: Sendable {
     let core: StoreCore
     private let lockFile: SystemFile
     private let committer: BackgroundThread
+    private let maintenance: BackgroundThread
 
     /// Opens (creating if allowed) the store in `directory`, replaying its segments. Only one
     /// `Store` may have a directory open at a time, in any process (an exclusive flock).
@@ -29,6 +30,7 @@ public final class Store: Sendable {
         self.lockFile = lockFile
         let core = self.core
         committer = BackgroundThread(name: "swiftcask-commit") { core.runCommitter() }
+        maintenance = BackgroundThread(name: "swiftcask-maint") { core.runMaintenance() }
     }
 
     private static func prepareDirectory(_ directory: String, _ options: StoreOptions) throws(StoreError) {
@@ -61,7 +63,8 @@ public final class Store: Sendable {
         }
     }
 
-    /// Writes and fsyncs everything, stops the committer and releases the directory. Further
+    /// Writes and fsyncs everything, seals the active segment and writes its hint (so the next
+    /// open reads no data), stops the background threads and releases the directory. Further
     /// calls fail with `.closed`. Safe to call more than once.
     public func close() throws(StoreError) {
         let isFirstCloser = core.monitor.withLock {
@@ -71,10 +74,14 @@ public final class Store: Sendable {
             }
             core.isClosing = true
             core.monitor.signalWork()
+            core.monitor.signalMaintenance()
             return true
         }
         if isFirstCloser {
+            maintenance.join()
             committer.join()
+            core.writePendingHints()
+            core.sealActiveSegmentAtClose()
             core.monitor.withLock {
                 core.isClosed = true
                 core.monitor.broadcastProgress()

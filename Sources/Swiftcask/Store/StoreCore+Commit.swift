@@ -150,6 +150,11 @@ extension StoreCore {
                 syncs += 1
             }
             groupsCommitted += 1
+            if !scratch.sealing.isEmpty {
+                for segment in scratch.sealing { segment.isFinal = true }
+                segmentsNeedingHints.append(contentsOf: scratch.sealing)
+                monitor.signalMaintenance()
+            }
         }
         inFlight.removeAll(keepingCapacity: true)
         scratch.sealing.removeAll(keepingCapacity: true)

@@ -18,15 +18,33 @@ extension StoreCore {
         do { names = try FileSystem.contentsOfDirectory(directory) } catch {
             throw StoreError(.ioFailure, "cannot list \(directory): \(error)")
         }
+        for name in names where name.hasSuffix(MergeOutputWriter.temporarySuffix) {
+            // Left by a merge or hint write that a crash interrupted before its commit point.
+            logger.info("removing unfinished file \(name)")
+            do { try FileSystem.removeFile(directory + "/" + name) } catch {
+                throw StoreError(.ioFailure, "cannot remove \(name): \(error)")
+            }
+        }
         let ids = names.compactMap(SegmentFormat.segmentID(fromFileName:)).sorted()
         let nowMillis = Clock.unixMillis()
         var outcomes: [(segment: Segment, outcome: ScanOutcome)] = []
+        var scannedSegments = 0
+        var opened: [Segment] = []
         for id in ids {
-            guard let segment = try openSegment(id) else { continue }
+            if let segment = try openSegment(id) { opened.append(segment) }
+        }
+        opened.sort { $0.replayOrder < $1.replayOrder }
+        for segment in opened {
             register(segment)
-            segment.map.adviseSequential()
-            let outcome = scan(segment, nowMillis: nowMillis)
-            segment.map.adviseRandom()
+            let outcome: ScanOutcome
+            if let count = loadHint(for: segment, nowMillis: nowMillis) {
+                outcome = ScanOutcome(dataEnd: segment.capacity, recordCount: count, damage: nil, garbageEnd: segment.capacity)
+            } else {
+                segment.map.adviseSequential()
+                outcome = scan(segment, nowMillis: nowMillis)
+                segment.map.adviseRandom()
+                scannedSegments += 1
+            }
             if outcome.recordCount > 0, let torn = outcomes.first(where: { $0.outcome.garbageEnd > $0.outcome.dataEnd }) {
                 throw StoreError(.corruptData, "segment \(torn.segment.path) is damaged at offset \(torn.outcome.dataEnd) (\(torn.outcome.damage ?? "unexpected bytes")) while a newer segment holds data; run `swiftcask verify` on the directory")
             }
@@ -38,7 +56,13 @@ extension StoreCore {
         if let last = outcomes.last, last.segment.capacity > last.outcome.dataEnd {
             active = last.segment
         }
-        logger.info("opened \(directory): \(keydir.count) keys in \(outcomes.count) segments, backend \(backend.name)")
+        segmentsScanned = scannedSegments
+        segmentsLoadedFromHints = outcomes.count - scannedSegments
+        // Sealed segments that had to be scanned get a hint for next time.
+        for (segment, _) in outcomes where segment.isFinal && !FileSystem.fileExists(hintPath(forSegment: segment.id)) {
+            segmentsNeedingHints.append(segment)
+        }
+        logger.info("opened \(directory): \(keydir.count) keys in \(outcomes.count) segments (\(scannedSegments) scanned, the rest from hints), backend \(backend.name)")
     }
 
     /// Opens and maps one segment; nil for an empty file left by a crash during creation.
@@ -60,6 +84,7 @@ extension StoreCore {
                     file.close()
                     throw StoreError(.corruptData, "segment \(path) says it is segment \(header.segmentID); files were renamed or copied wrongly")
                 }
+                return Segment(id: id, replayAfter: header.replayAfter, file: file, map: map, capacity: size, dataEnd: size)
             case .failure(.unsupportedVersion(let version)):
                 file.close()
                 throw StoreError(.unsupportedFormatVersion, "segment \(path) has format version \(version); this build reads version \(SegmentFormat.version) only. Use a newer swiftcask")
@@ -73,7 +98,6 @@ extension StoreCore {
                 file.close()
                 throw StoreError(.corruptData, "segment \(path) is damaged at offset 0: \(reason)")
             }
-            return Segment(id: id, file: file, map: map, capacity: size, dataEnd: size)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -129,6 +153,11 @@ extension StoreCore {
 
     private func replay(_ header: RecordHeader, at offset: Int, in segment: Segment, nowMillis: Int64) {
         let key = UnsafeRawBufferPointer(start: segment.map.base + offset + SegmentFormat.recordHeaderBytes, count: header.keyLength)
+        replay(header, at: offset, key: key, in: segment, nowMillis: nowMillis)
+    }
+
+    /// Applies one record's effect on the index: the same for a scanned record and a hint entry.
+    func replay(_ header: RecordHeader, at offset: Int, key: UnsafeRawBufferPointer, in segment: Segment, nowMillis: Int64) {
         let keyspace = header.keyspace
         if header.flags.contains(.keyspaceCleared) {
             dropAllKeys(of: keyspace)
@@ -173,6 +202,9 @@ extension StoreCore {
         } catch {
             throw StoreError(.ioFailure, "cannot repair segment tail: \(error)")
         }
-        if !isLast { segment.isSealed = true }
+        if !isLast || segment.capacity == outcome.dataEnd {
+            segment.isSealed = true
+            segment.isFinal = true
+        }
     }
 }

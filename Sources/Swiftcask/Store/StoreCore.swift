@@ -57,12 +57,33 @@ final class StoreCore: @unchecked Sendable {
     var isClosed = false
     var durabilityCallbacks: [(position: UInt64, callback: @Sendable (Result<Void, StoreError>) -> Void)] = []
 
+    // MARK: maintenance (see StoreCore+Maintenance, +Merge, +Expiry)
+
+    /// Sealed segments whose hint file is still to be written.
+    var segmentsNeedingHints: [Segment] = []
+    var mergeRequested = false
+    var mergeInProgress = false
+    var lastMergeStartNanos: UInt64 = 0
+    var lastActiveExpiryNanos: UInt64 = 0
+    /// Merges finished, successfully or not: what `Store.merge()` waits on.
+    var mergesAttempted: UInt64 = 0
+    var lastMergeReport: MergeReport?
+    var lastMergeError: StoreError?
+    /// A checkpoint is linking files: merges wait, so no file it links disappears.
+    var checkpointInProgress = false
+
     // MARK: statistics
 
     var recordsWritten: UInt64 = 0
     var groupsCommitted: UInt64 = 0
     var syncs: UInt64 = 0
     var bytesWritten: UInt64 = 0
+    var mergesCompleted: UInt64 = 0
+    var mergeReclaimedBytes: UInt64 = 0
+    var expiredKeysCollected: UInt64 = 0
+    /// How the last open rebuilt the index: segments read from hints, and segments scanned.
+    var segmentsLoadedFromHints = 0
+    var segmentsScanned = 0
 
     init(directory: String, options: StoreOptions, backend: AppendBackend) {
         self.directory = directory
@@ -184,6 +205,8 @@ final class StoreCore: @unchecked Sendable {
             keys: keydir.count, segmentCount: segmentIDs.count, diskBytes: diskBytes, deadBytes: deadBytes,
             indexBytes: keydir.memoryBytes, ioBackendName: backend.name, durability: options.durability,
             recordsWritten: recordsWritten, groupsCommitted: groupsCommitted, syncs: syncs, bytesWritten: bytesWritten,
-            writeFailure: failure?.message)
+            writeFailure: failure?.message, mergeInProgress: mergeInProgress, mergesCompleted: mergesCompleted,
+            mergeReclaimedBytes: mergeReclaimedBytes, expiredKeysCollected: expiredKeysCollected,
+            segmentsLoadedFromHints: segmentsLoadedFromHints, segmentsScanned: segmentsScanned)
     }
 }

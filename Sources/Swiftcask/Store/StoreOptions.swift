@@ -30,11 +30,23 @@ public struct StoreOptions: Sendable {
     public var groupRecordsMax = 16_384
     /// `.everysec` and `.no`: buffered records reach the OS at most this long after the write.
     public var writeBehindMillis = 2
+    /// Merge sealed segments automatically when both triggers below are met.
+    public var autoMerge = true
+    /// Auto-merge when dead bytes are at least this fraction of sealed segments' bytes.
+    public var mergeTriggerDeadRatio = 0.5
+    /// ... and at least this many bytes (so small stores are not rewritten for nothing).
+    public var mergeTriggerDeadBytes = 16 * 1024 * 1024
+    /// Merge copy rate limit, so foreground writes keep the disk; 0 = unlimited.
+    public var mergeBytesPerSecondMax = 64 * 1024 * 1024
+    /// How often the active expiry cycle runs (Redis: 10 times a second).
+    public var activeExpiryIntervalMillis = 100
     /// Create the directory when it does not exist.
     public var createIfMissing = true
     public var logger = Logger(label: "swiftcask")
     /// Test seam: wraps the chosen append backend (fault injection, lost-write simulation).
     var wrapBackend: (@Sendable (AppendBackend) -> AppendBackend)?
+    /// Test seam: a merge stops after this step, leaving its files as a crash there would.
+    var mergeStopAfter: MergeStep?
 
     public init() {}
 
@@ -51,5 +63,12 @@ public struct StoreOptions: Sendable {
         guard groupRecordsMax >= 1 else { throw StoreError(.invalidOptions, "groupRecordsMax must be at least 1") }
         guard everysecIntervalMillis >= 1 else { throw StoreError(.invalidOptions, "everysecIntervalMillis must be at least 1") }
         guard writeBehindMillis >= 0 else { throw StoreError(.invalidOptions, "writeBehindMillis must not be negative") }
+        guard mergeTriggerDeadRatio > 0 && mergeTriggerDeadRatio <= 1 else {
+            throw StoreError(.invalidOptions, "mergeTriggerDeadRatio must be in (0, 1], got \(mergeTriggerDeadRatio)")
+        }
+        guard mergeTriggerDeadBytes >= 0, mergeBytesPerSecondMax >= 0 else {
+            throw StoreError(.invalidOptions, "merge triggers and rate limits must not be negative")
+        }
+        guard activeExpiryIntervalMillis >= 1 else { throw StoreError(.invalidOptions, "activeExpiryIntervalMillis must be at least 1") }
     }
 }

@@ -1,0 +1,73 @@
+/// The maintenance thread: writes hint files for sealed segments, runs merges (requested or
+/// automatic) and the active expiry cycle. One thread, so these never race each other.
+extension StoreCore {
+    /// After a failed automatic merge, wait this long before trying again.
+    static let mergeRetryDelayNanos: UInt64 = 60_000_000_000
+
+    /// Runs until shutdown; call on the maintenance thread without holding the lock.
+    func runMaintenance() {
+        monitor.lock()
+        var lastMergeFailureNanos: UInt64?
+        while !isClosing {
+            if !segmentsNeedingHints.isEmpty {
+                let segment = segmentsNeedingHints.removeFirst()
+                monitor.unlock()
+                do { try writeHint(for: segment) } catch {
+                    logger.warning("cannot write the hint of segment \(segment.id) (\(error)); it will be scanned at the next open")
+                }
+                monitor.lock()
+                continue
+            }
+            let now = Clock.monotonicNanos()
+            let retryAllowed = lastMergeFailureNanos.map { now &- $0 >= Self.mergeRetryDelayNanos } ?? true
+            if failure == nil && !checkpointInProgress && (mergeRequested || (retryAllowed && automaticMergeIsDue())) {
+                let requested = mergeRequested
+                mergeRequested = false
+                mergeInProgress = true
+                monitor.unlock()
+                let outcome = performMerge()
+                monitor.lock()
+                mergeInProgress = false
+                mergesAttempted += 1
+                switch outcome {
+                case .success(let report):
+                    lastMergeReport = report
+                    lastMergeFailureNanos = nil
+                    logger.info("merge: \(report)")
+                case .failure(let error):
+                    lastMergeError = error
+                    if !requested { lastMergeFailureNanos = Clock.monotonicNanos() }
+                    logger.warning("merge failed: \(error.message)")
+                }
+                monitor.broadcastProgress()
+                continue
+            }
+            let interval = UInt64(options.activeExpiryIntervalMillis) * 1_000_000
+            if now &- lastActiveExpiryNanos >= interval {
+                runActiveExpiryCycle()
+                lastActiveExpiryNanos = now
+            }
+            monitor.waitForMaintenance(untilMonotonicNanos: lastActiveExpiryNanos + interval)
+        }
+        monitor.unlock()
+    }
+
+    /// Sealed segments, their dead bytes and total bytes.
+    var sealedGarbage: (deadBytes: Int, totalBytes: Int) {
+        var dead = 0
+        var total = 0
+        for id in segmentIDs {
+            guard let segment = segmentsByID[Int(id)], segment.isFinal else { continue }
+            dead += segment.deadBytes
+            total += segment.appendEnd
+        }
+        return (dead, total)
+    }
+
+    private func automaticMergeIsDue() -> Bool {
+        guard options.autoMerge else { return false }
+        let (dead, total) = sealedGarbage
+        return total > 0 && dead >= options.mergeTriggerDeadBytes
+            && Double(dead) >= Double(total) * options.mergeTriggerDeadRatio
+    }
+}

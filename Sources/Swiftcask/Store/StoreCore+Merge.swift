@@ -1,0 +1,213 @@
+/// Merge (compaction): rewrite the live records of the sealed segments into new segments and
+/// drop the old ones.
+///
+/// Inputs are always a *prefix* of the replay order (every sealed segment from the oldest on),
+/// which is what makes dropping tombstones, FLUSHDB markers and expired records safe: no
+/// segment older than a dropped tombstone survives to bring its key back.
+///
+/// Crash safety, step by step (a crash between any two leaves a store that opens with the
+/// same contents):
+/// 1. Copy live records to `<id>.seg.tmp` files with fresh ids that replay right after the
+///    last input (`replayAfter`); write their hints as `<id>.hint.tmp`; fsync. Recovery
+///    deletes `*.tmp`.
+/// 2. Rename hints, then segments, to their final names; fsync the directory. From here the
+///    outputs replay after the inputs; since they hold only the inputs' live records, the
+///    result is the same with or without them.
+/// 3. Under the store lock: point the index at the copies (skipping keys overwritten during
+///    the merge), retire the inputs.
+/// 4. Delete the inputs oldest first (data, then hint); fsync the directory. Whatever
+///    inputs a crash leaves are the newest ones, so every tombstone they hold still follows
+///    the puts it deletes. Unlinked files stay readable through maps readers still hold.
+extension StoreCore {
+    /// Records checked for liveness per lock acquisition.
+    static let mergeRecordsPerLock = 512
+
+    /// Without the lock, on the maintenance thread.
+    func performMerge() -> Result<MergeReport, StoreError> {
+        let started = Clock.monotonicNanos()
+        let inputs: [Segment] = monitor.withLock {
+            var prefix: [Segment] = []
+            for id in segmentIDs {
+                guard let segment = segmentsByID[Int(id)], segment.isFinal else { break }
+                prefix.append(segment)
+            }
+            return prefix
+        }
+        guard let last = inputs.last else {
+            return .success(MergeReport(inputSegments: 0, outputSegments: 0, bytesBefore: 0, bytesAfter: 0, recordsCopied: 0, recordsSupersededDuringMerge: 0, seconds: 0))
+        }
+        let writer = MergeOutputWriter(
+            directory: directory, segmentBytes: options.segmentBytes,
+            anchor: anchor(of: inputs),
+            allocateID: { self.monitor.withLock { self.allocateSegmentID() } })
+        var moves: [(old: KeydirEntry, id: UInt32, offset: UInt32)] = []
+        var copiedBytes = 0
+        // Once the outputs have their final names they are part of the store: never discarded.
+        var committed = false
+        do {
+            for input in inputs {
+                try copyLiveRecords(of: input, into: writer, moves: &moves, copiedBytes: &copiedBytes, started: started)
+            }
+            let outputs = try writer.finish()
+            try writeOutputHints(outputs)
+            if options.mergeStopAfter == .outputsWritten { return .failure(Self.injectedCrash(.outputsWritten)) }
+            try commit(outputs)
+            committed = true
+            if options.mergeStopAfter == .outputsCommitted { return .failure(Self.injectedCrash(.outputsCommitted)) }
+            let superseded = try switchOver(to: outputs, from: inputs, moves: moves)
+            try deleteInputs(inputs)
+            if options.mergeStopAfter == .inputsDeleted { return .failure(Self.injectedCrash(.inputsDeleted)) }
+            let bytesBefore = inputs.reduce(0) { $0 + $1.appendEnd }
+            let bytesAfter = outputs.reduce(0) { $0 + $1.size }
+            let report = MergeReport(
+                inputSegments: inputs.count, outputSegments: outputs.count, bytesBefore: bytesBefore, bytesAfter: bytesAfter,
+                recordsCopied: moves.count, recordsSupersededDuringMerge: superseded,
+                seconds: Double(Clock.monotonicNanos() - started) / 1e9)
+            monitor.withLock {
+                mergesCompleted += 1
+                mergeReclaimedBytes += UInt64(max(0, report.reclaimedBytes))
+            }
+            return .success(report)
+        } catch let error as StoreError {
+            if !committed { writer.discard() }
+            return .failure(error)
+        } catch {
+            if !committed { writer.discard() }
+            if case let failure as IOFailure = error, failure.errno == .noSpace {
+                return .failure(StoreError(.diskFull, "merge stopped, disk full: \(failure); the store is unchanged"))
+            }
+            return .failure(StoreError(.ioFailure, "merge stopped: \(error); the store is unchanged"))
+        }
+    }
+
+    static func injectedCrash(_ step: MergeStep) -> StoreError {
+        StoreError(.ioFailure, "merge stopped by a test after step \(step)")
+    }
+
+    func allocateSegmentID() -> UInt32 {
+        let id = nextSegmentID
+        nextSegmentID += 1
+        return id
+    }
+
+    /// Copies the records of `input` that the index still points at (and that have not expired).
+    private func copyLiveRecords(
+        of input: Segment, into writer: MergeOutputWriter, moves: inout [(old: KeydirEntry, id: UInt32, offset: UInt32)],
+        copiedBytes: inout Int, started: UInt64
+    ) throws {
+        let bytes = UnsafeRawBufferPointer(rebasing: input.map.bytes[0..<input.appendEnd])
+        var offset = SegmentFormat.headerBytes
+        var live: [(offset: Int, length: Int, entry: KeydirEntry)] = []
+        while offset < bytes.count {
+            live.removeAll(keepingCapacity: true)
+            let nowMillis = Clock.unixMillis()
+            let closing = monitor.withLock { () -> Bool in
+                var checked = 0
+                while offset < bytes.count && checked < Self.mergeRecordsPerLock {
+                    let header = RecordHeader.decodeHeaderUnchecked(bytes.baseAddress! + offset)
+                    if header.flags.isDisjoint(with: [.tombstone, .keyspaceCleared]) {
+                        let key = UnsafeRawBufferPointer(rebasing: bytes[(offset + SegmentFormat.recordHeaderBytes)..<(offset + SegmentFormat.recordHeaderBytes + header.keyLength)])
+                        let recordOffset = UInt32(offset)
+                        if let entry = keydir.find(hash: hash(key, header.keyspace), matches: { $0.segmentID == input.id && $0.offset == recordOffset }) {
+                            if header.expiresAtMillis != 0 && header.expiresAtMillis <= nowMillis {
+                                // Expired but not yet collected: the copy is dropped, so is the entry.
+                                forget(entry, keyLength: header.keyLength, keyspace: header.keyspace)
+                            } else {
+                                live.append((offset, header.recordLength, entry))
+                            }
+                        }
+                    }
+                    offset += header.recordLength
+                    checked += 1
+                }
+                return isClosing
+            }
+            if closing { throw StoreError(.closed, "merge abandoned: the store is closing") }
+            for record in live {
+                let placed = try writer.append(UnsafeRawBufferPointer(rebasing: bytes[record.offset..<(record.offset + record.length)]))
+                moves.append((record.entry, placed.id, UInt32(placed.offset)))
+                copiedBytes += record.length
+            }
+            throttle(copiedBytes: copiedBytes, since: started)
+        }
+    }
+
+    /// Sleeps as needed to keep the copy rate under `mergeBytesPerSecondMax`.
+    private func throttle(copiedBytes: Int, since started: UInt64) {
+        guard options.mergeBytesPerSecondMax > 0 else { return }
+        let allowedNanos = UInt64(Double(copiedBytes) / Double(options.mergeBytesPerSecondMax) * 1e9)
+        let elapsed = Clock.monotonicNanos() &- started
+        if allowedNanos > elapsed { Clock.sleep(nanoseconds: allowedNanos - elapsed) }
+    }
+
+    /// Hints of the outputs, built by reading each output back (and so checking it).
+    private func writeOutputHints(_ outputs: [MergeOutputWriter.Output]) throws {
+        for output in outputs {
+            let map = try MappedRegion(file: output.file, length: output.size)
+            let hint = HintFile.encode(segmentID: output.id, segment: map.bytes)
+            try Self.writeDurably(hint, to: hintPath(forSegment: output.id) + MergeOutputWriter.temporarySuffix, directory: directory)
+        }
+    }
+
+    /// Step 2: the outputs take their final names.
+    private func commit(_ outputs: [MergeOutputWriter.Output]) throws {
+        for output in outputs {
+            let hint = hintPath(forSegment: output.id)
+            try FileSystem.rename(hint + MergeOutputWriter.temporarySuffix, to: hint)
+            try FileSystem.rename(output.temporaryPath, to: output.finalPath)
+        }
+        try FileSystem.synchronizeDirectory(directory)
+    }
+
+    /// Step 3: the index moves to the copies; returns how many copies were already obsolete.
+    private func switchOver(to outputs: [MergeOutputWriter.Output], from inputs: [Segment], moves: [(old: KeydirEntry, id: UInt32, offset: UInt32)]) throws -> Int {
+        var segments: [Segment] = []
+        for output in outputs {
+            let map = try MappedRegion(file: output.file, length: output.size)
+            map.adviseRandom()
+            let file = SystemFile(descriptor: output.file.descriptor, path: output.finalPath)
+            let segment = Segment(id: output.id, replayAfter: anchor(of: inputs), file: file, map: map, capacity: output.size, dataEnd: output.size)
+            segment.isSealed = true
+            segment.isFinal = true
+            segments.append(segment)
+        }
+        return monitor.withLock {
+            var superseded = 0
+            for segment in segments {
+                while segmentsByID.count <= Int(segment.id) { segmentsByID.append(nil) }
+                segmentsByID[Int(segment.id)] = segment
+            }
+            for move in moves {
+                let old = move.old
+                let new = KeydirEntry(hash: old.hash, segmentID: move.id, offset: move.offset, valueLength: old.valueLength, hasExpiry: old.hasExpiry)
+                if !keydir.relocate(old, to: new) {
+                    superseded += 1
+                    let keyLength = Int(UInt16(littleEndian: segmentsByID[Int(move.id)]!.recordStart(at: Int(move.offset)).loadUnaligned(fromByteOffset: SegmentFormat.recordKeyLengthOffset, as: UInt16.self)))
+                    segmentsByID[Int(move.id)]!.deadBytes += RecordHeader.recordLength(keyLength: keyLength, valueLength: old.valueLength)
+                }
+            }
+            let retired = Set(inputs.map(\.id))
+            for id in retired { segmentsByID[Int(id)] = nil }
+            segmentIDs = segments.map(\.id) + segmentIDs.filter { !retired.contains($0) }
+            return superseded
+        }
+    }
+
+    private func anchor(of inputs: [Segment]) -> UInt32 {
+        let last = inputs[inputs.count - 1]
+        return last.replayAfter != 0 ? last.replayAfter : last.id
+    }
+
+    /// Step 4, oldest first.
+    private func deleteInputs(_ inputs: [Segment]) throws {
+        for (index, input) in inputs.enumerated() {
+            try FileSystem.removeFile(input.path)
+            try FileSystem.removeFile(hintPath(forSegment: input.id))
+            if index == 0 && options.mergeStopAfter == .firstInputDeleted {
+                try FileSystem.synchronizeDirectory(directory)
+                throw Self.injectedCrash(.firstInputDeleted)
+            }
+        }
+        try FileSystem.synchronizeDirectory(directory)
+    }
+}
