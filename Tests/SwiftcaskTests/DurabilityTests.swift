@@ -237,3 +237,25 @@ import Testing
         try reopened.close()
     }
 }
+
+extension DurabilityTests {
+    /// Damage that appears after open (the disk returns a flipped bit) is an error, not a value.
+    @Test func damagedRecordReadsAsAnErrorNotAValue() throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(directory: directory.path, options: testOptions())
+        try store.put("victim", "precious value")
+        try store.sync()
+        let segment = try #require(try segmentFiles(in: directory.path).last)
+        // Flip a value byte behind the store's back (through the file, seen through the map).
+        let file = try SystemFile.open(segment, writable: true)
+        var byte: UInt8 = 0x58
+        let valueOffset = SegmentFormat.headerBytes + SegmentFormat.recordHeaderBytes + "victim".utf8.count + 3
+        try file.write(&byte, count: 1, at: valueOffset)
+        file.close()
+        let error = #expect(throws: StoreError.self) { try store.get("victim") }
+        #expect(error?.code == .corruptData)
+        #expect(error?.message.contains("offset \(SegmentFormat.headerBytes)") == true)
+        #expect(throws: StoreError.self) { try store.withValue(forKey: "victim".utf8) { _ in () } }
+        try store.close()
+    }
+}

@@ -1,7 +1,8 @@
 import Glibc
 
-/// Reads. None blocks on the disk or makes a system call: a lookup in the index, then a copy
-/// from the memory map (or from the write buffer for a record not yet handed to the OS).
+/// Reads. None blocks on the disk or makes a system call: a lookup in the index, a CRC check
+/// of the record, then a copy from the memory map (or from the write buffer for a record not
+/// yet handed to the OS).
 /// Expired keys read as absent and are dropped from the index on the way (lazy expiry).
 extension Store {
     @inlinable
@@ -20,7 +21,7 @@ extension Store {
         try core.monitor.withLock { () throws(StoreError) -> [UInt8]? in
             if core.isClosed { throw StoreError.closed }
             guard let entry = core.liveEntry(key, keyspace.rawValue) else { return nil }
-            let value = core.value(of: entry, keyLength: key.count)
+            let value = try core.verifiedValue(of: entry, keyLength: key.count)
             return [UInt8](unsafeUninitializedCapacity: value.count) { destination, initialized in
                 if value.count > 0 { destination.baseAddress!.initialize(from: value.baseAddress!.assumingMemoryBound(to: UInt8.self), count: value.count) }
                 initialized = value.count
@@ -49,7 +50,7 @@ extension Store {
                 guard let entry = core.liveEntry(key, keyspace.rawValue) else { return nil }
                 let segment = core.segmentsByID[Int(entry.segmentID)]!
                 if Int(entry.offset) < segment.writtenEnd {
-                    return (segment, core.value(of: entry, keyLength: key.count))
+                    return (segment, try core.verifiedValue(of: entry, keyLength: key.count))
                 }
                 try core.waitUntilWritten(core.appendedPosition)
             }

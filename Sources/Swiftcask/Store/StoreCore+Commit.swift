@@ -122,9 +122,10 @@ extension StoreCore {
         }
     }
 
-    /// Makes a rotated segment final: data synced, preallocated tail cut off, size synced.
+    /// Makes a rotated segment final: data synced (through the backend, like every data
+    /// sync), preallocated tail cut off, size synced.
     private func seal(_ segment: Segment) throws(IOFailure) {
-        try segment.file.synchronizeData()
+        try backend.write([], synchronizing: [segment.file.descriptor])
         try segment.file.truncate(to: segment.appendEnd)
         try segment.file.synchronize()
     }

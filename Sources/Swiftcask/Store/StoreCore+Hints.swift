@@ -9,7 +9,7 @@ extension StoreCore {
     /// is missing or unusable and the segment must be scanned.
     func loadHint(for segment: Segment, nowMillis: Int64) -> Int? {
         let path = hintPath(forSegment: segment.id)
-        guard FileSystem.fileExists(path) else { return nil }
+        guard !options.ignoreHintFiles, FileSystem.fileExists(path) else { return nil }
         do {
             let file = try SystemFile.open(path, writable: false)
             defer { file.close() }

@@ -171,6 +171,20 @@ final class StoreCore: @unchecked Sendable {
         segmentsByID[Int(entry.segmentID)]?.deadBytes += RecordHeader.recordLength(keyLength: keyLength, valueLength: entry.valueLength)
     }
 
+    /// The value of an entry's record after checking the record's CRC: data read back is
+    /// verified as it was when written (a flipped bit on disk becomes an error, not a value).
+    func verifiedValue(of entry: KeydirEntry, keyLength: Int) throws(StoreError) -> UnsafeRawBufferPointer {
+        let start = recordStart(entry)
+        let length = RecordHeader.recordLength(keyLength: keyLength, valueLength: entry.valueLength)
+        let stored = UInt32(littleEndian: start.loadUnaligned(as: UInt32.self))
+        let covered = UnsafeRawBufferPointer(start: start + SegmentFormat.recordCRCStart, count: length - SegmentFormat.recordCRCStart)
+        guard CRC32C.checksum(covered) == stored else {
+            let path = segmentsByID[Int(entry.segmentID)]?.path ?? "segment \(entry.segmentID)"
+            throw StoreError(.corruptData, "the record at offset \(entry.offset) of \(path) fails its CRC check: the disk returned damaged data; run `swiftcask verify`")
+        }
+        return UnsafeRawBufferPointer(start: start + SegmentFormat.recordHeaderBytes + keyLength, count: entry.valueLength)
+    }
+
     /// The value bytes of an entry's record (valid while the lock is held).
     @inline(__always)
     func value(of entry: KeydirEntry, keyLength: Int) -> UnsafeRawBufferPointer {

@@ -40,6 +40,9 @@ public struct StoreOptions: Sendable {
     public var mergeBytesPerSecondMax = 64 * 1024 * 1024
     /// How often the active expiry cycle runs (Redis: 10 times a second).
     public var activeExpiryIntervalMillis = 100
+    /// Rebuild the index by scanning every segment even where hint files exist (for
+    /// benchmarking startup and for distrust after hardware trouble).
+    public var ignoreHintFiles = false
     /// Create the directory when it does not exist.
     public var createIfMissing = true
     public var logger = Logger(label: "swiftcask")
