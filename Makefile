@@ -9,7 +9,8 @@ RELEASE_DIR  := .build/release
 APT_PACKAGES := liburing-dev redis-tools redis-server
 PY_PACKAGES  := redis pytest
 
-.PHONY: all deps deps-apt deps-python build build-debug test test-swift test-integration run bench bench-server clean
+.PHONY: all deps deps-apt deps-python build build-debug test run bench bench-check bench-server bench-peers \
+        profile callgrind startup-curve memory-per-key clean
 
 all: build
 
@@ -54,9 +55,43 @@ bench: deps-apt
 	cd Benchmarks && $(SWIFT) build -c release --product swiftcask-bench
 	Benchmarks/.build/release/swiftcask-bench $(BENCH_ARGS)
 
+## bench-check: malloc counts per operation against their budgets (fails on a regression)
+bench-check: deps-apt
+	cd Benchmarks && $(SWIFT) build -c release --product swiftcask-bench
+	Benchmarks/.build/release/swiftcask-bench --keys 200000 --runs 1 --phases mallocs --check-mallocs
+
 ## bench-server: redis-benchmark against swiftcask-server and redis-server side by side
 bench-server: deps build
 	bash perf/bench-server.sh
 
+## bench-peers: the embedded workload on Swiftcask, LMDB, LevelDB and RocksDB, alternating
+bench-peers: deps-apt
+	bash perf/bench-peers.sh
+
+## profile: perf record (cpu-clock) of the engine benchmark, top functions and a flame graph
+profile: deps-apt
+	bash perf/profile.sh bench
+
+## callgrind: instructions per put/get/borrow (repeatable on a noisy machine)
+callgrind: deps-apt
+	bash perf/callgrind.sh
+
+## startup-curve: open time with hint files and with a full scan, by key count
+startup-curve: deps-apt
+	bash perf/startup-curve.sh
+
+memory-per-key: deps build
+	bash perf/memory-per-key.sh
+
 clean:
 	rm -rf .build Benchmarks/.build
+
+## test-crash / fuzz / test-tsan / test-asan: the reliability suite (docs/RELIABILITY.md)
+test-crash: deps build
+	bash Tests/reliability/crash.sh $(or $(CYCLES),200)
+fuzz: deps-apt
+	bash Fuzz/run.sh $(or $(FUZZ_SECONDS),60)
+test-tsan: deps-apt
+	bash Tests/reliability/sanitize.sh thread
+test-asan: deps-apt
+	bash Tests/reliability/sanitize.sh address

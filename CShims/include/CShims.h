@@ -55,6 +55,17 @@ static inline int sc_madvise_random(void *address, size_t length) { return madvi
 static inline int sc_madvise_sequential(void *address, size_t length) { return madvise(address, length, MADV_SEQUENTIAL); }
 static inline int sc_madvise_willneed(void *address, size_t length) { return madvise(address, length, MADV_WILLNEED); }
 
+/// Anonymous, private, zero-filled memory (large index tables), with transparent huge pages
+/// requested: a table of millions of slots then costs hundreds of page faults, not millions.
+static inline void *sc_mmap_anonymous(size_t length) {
+    void *address = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (address != MAP_FAILED) (void)madvise(address, length, MADV_HUGEPAGE);
+    return address;
+}
+
+/// Asks the CPU to start loading the cache line at `address` (a hint; never faults).
+static inline void sc_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
 // MARK: files
 
 static inline int sc_open(const char *path, int flags, int mode) { return open(path, flags | O_CLOEXEC, mode); }

@@ -31,8 +31,9 @@ enum HintFile {
         var key: UnsafeRawBufferPointer
     }
 
-    /// Builds the hint of a sealed segment from its bytes (which must all be valid records).
-    static func encode(segmentID: UInt32, segment bytes: UnsafeRawBufferPointer) -> [UInt8] {
+    /// Builds the hint of a sealed segment from its bytes; nil when they are not all valid
+    /// records (damage since they were written: no hint, the next open scans and reports it).
+    static func encode(segmentID: UInt32, segment bytes: UnsafeRawBufferPointer) -> [UInt8]? {
         var output: [UInt8] = []
         output.reserveCapacity(headerBytes + 4096)
         output.append(contentsOf: [UInt8](repeating: 0, count: headerBytes))
@@ -49,7 +50,7 @@ enum HintFile {
             count += 1
             offset += header.recordLength
         }
-        precondition(offset == bytes.count, "hint requested for segment \(segmentID) whose records end at \(offset) of \(bytes.count)")
+        guard offset == bytes.count else { return nil }
         output.withUnsafeMutableBytes { raw in
             raw.storeBytes(of: magic.littleEndian, toByteOffset: 0, as: UInt64.self)
             raw.storeBytes(of: version.littleEndian, toByteOffset: 8, as: UInt16.self)

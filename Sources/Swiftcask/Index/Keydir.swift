@@ -17,10 +17,8 @@ final class Keydir {
     private var draining: KeydirTable?
     private var drainCursor = 0
 
-    init(expectedCount: Int = 0) {
-        var log2 = Self.initialLog2Capacity
-        while (1 << log2) * Self.loadPercentMax / 100 < expectedCount { log2 += 1 }
-        primary = KeydirTable(log2Capacity: log2)
+    init() {
+        primary = KeydirTable(log2Capacity: Self.initialLog2Capacity)
     }
 
     deinit {
@@ -29,6 +27,19 @@ final class Keydir {
     }
 
     var count: Int { primary.count + (draining?.count ?? 0) }
+
+    @inline(__always) func prefetch(_ hash: UInt32) { primary.prefetch(hash) }
+
+    /// Grows an empty index up front to hold `expectedCount` keys without resizing (used at
+    /// open, where hint files tell how many entries are coming).
+    func reserve(_ expectedCount: Int) {
+        guard count == 0, draining == nil else { return }
+        var log2 = 32 - Int(primary.shift)
+        while (1 << log2) * Self.loadPercentMax / 100 < expectedCount && log2 < 32 { log2 += 1 }
+        guard log2 > 32 - Int(primary.shift) else { return }
+        primary.deallocate()
+        primary = KeydirTable(log2Capacity: log2)
+    }
     /// Bytes of table memory (both tables while a resize is under way).
     var memoryBytes: Int { primary.memoryBytes + (draining?.memoryBytes ?? 0) }
     var isResizing: Bool { draining != nil }

@@ -1,3 +1,4 @@
+import CShims
 import Glibc
 
 /// One open-addressing table with linear probing: a power-of-two array of `KeydirEntry`,
@@ -10,19 +11,37 @@ struct KeydirTable {
     let shift: UInt32
     /// Live entries.
     var count = 0
+    /// Tables at least this large are mapped directly, with huge pages requested.
+    static let mappedBytesMin = 2 << 20
 
-    /// calloc: large tables come from fresh zero pages, so allocating costs no time up front.
+    /// Zero-filled memory either way: large tables come from fresh zero pages (huge pages
+    /// where the kernel grants them), so allocating costs no time up front.
     init(log2Capacity: Int) {
         precondition(log2Capacity >= 1 && log2Capacity <= 32, "keydir capacity out of range")
         capacity = 1 << log2Capacity
         shift = UInt32(32 - log2Capacity)
-        guard let memory = calloc(capacity, MemoryLayout<KeydirEntry>.stride) else {
-            fatalError("out of memory allocating a keydir table of \(capacity) slots")
+        let bytes = capacity * MemoryLayout<KeydirEntry>.stride
+        let memory: UnsafeMutableRawPointer?
+        if bytes >= Self.mappedBytesMin {
+            let mapped = sc_mmap_anonymous(bytes)
+            memory = sc_mmap_failed(mapped) != 0 ? nil : mapped
+        } else {
+            memory = calloc(capacity, MemoryLayout<KeydirEntry>.stride)
         }
+        guard let memory else { fatalError("out of memory allocating a keydir table of \(capacity) slots") }
         slots = memory.assumingMemoryBound(to: KeydirEntry.self)
     }
 
-    func deallocate() { free(slots) }
+    func deallocate() {
+        if memoryBytes >= Self.mappedBytesMin {
+            _ = sc_munmap(slots, memoryBytes)
+        } else {
+            free(slots)
+        }
+    }
+
+    /// Starts loading the bucket of `hash` into the cache while the caller does other work.
+    @inline(__always) func prefetch(_ hash: UInt32) { sc_prefetch(slots + bucket(hash)) }
 
     var memoryBytes: Int { capacity * MemoryLayout<KeydirEntry>.stride }
     var mask: Int { capacity - 1 }

@@ -105,6 +105,7 @@ extension StoreCore {
     func register(_ segment: Segment) {
         while segmentsByID.count <= Int(segment.id) { segmentsByID.append(nil) }
         segmentsByID[Int(segment.id)] = segment
+        refreshView(of: segment)
         segmentIDs.append(segment.id)
         nextSegmentID = max(nextSegmentID, segment.id + 1)
     }
@@ -158,8 +159,11 @@ extension StoreCore {
 
     /// Applies a single put. Key and value sizes must already be checked.
     func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, expiresAtMillis: Int64, keyspace: UInt8) throws(StoreError) -> CommitTicket {
+        // The index slot is a likely cache miss: start loading it before encoding the record.
+        let hash = hash(key, keyspace)
+        keydir.prefetch(hash)
         try reserveRoom(RecordHeader.recordLength(keyLength: key.count, valueLength: value.count))
-        _ = appendRecord(flags: [], keyspace: keyspace, key: key, value: value, expiresAtMillis: expiresAtMillis, hash: hash(key, keyspace))
+        _ = appendRecord(flags: [], keyspace: keyspace, key: key, value: value, expiresAtMillis: expiresAtMillis, hash: hash)
         return finishWrite()
     }
 

@@ -140,6 +140,7 @@ extension StoreCore {
             for buffer in inFlight {
                 let segment = buffer.segment!
                 segment.writtenEnd = max(segment.writtenEnd, buffer.segmentOffset + buffer.used)
+                refreshView(of: segment)
                 bytesWritten += UInt64(buffer.used)
                 buffer.detach()
                 if buffer.isPooled { freeBuffers.append(buffer) }

@@ -5,6 +5,15 @@ extension StoreCore {
         directory + "/" + HintFile.fileName(segmentID: id)
     }
 
+    /// The entry count a hint's header announces (unverified: only for sizing the index).
+    func hintEntryCount(for segment: Segment) -> Int? {
+        guard !options.ignoreHintFiles, let file = try? SystemFile.open(hintPath(forSegment: segment.id), writable: false) else { return nil }
+        defer { file.close() }
+        var count: UInt32 = 0
+        guard (try? file.read(into: &count, count: 4, at: 12)) == 4 else { return nil }
+        return Int(UInt32(littleEndian: count))
+    }
+
     /// Replays a segment from its hint; returns the record count, or nil (logged) when the hint
     /// is missing or unusable and the segment must be scanned.
     func loadHint(for segment: Segment, nowMillis: Int64) -> Int? {
@@ -40,7 +49,9 @@ extension StoreCore {
     /// directory fsynced. Needs no lock: a sealed segment's bytes never change.
     func writeHint(for segment: Segment) throws(IOFailure) {
         let bytes = UnsafeRawBufferPointer(rebasing: segment.map.bytes[0..<segment.appendEnd])
-        let hint = HintFile.encode(segmentID: segment.id, segment: bytes)
+        guard let hint = HintFile.encode(segmentID: segment.id, segment: bytes) else {
+            throw IOFailure(operation: "hint (segment fails its checks)", path: segment.path, errno: .ioError)
+        }
         let path = hintPath(forSegment: segment.id)
         try Self.writeDurably(hint, to: path, directory: directory)
     }

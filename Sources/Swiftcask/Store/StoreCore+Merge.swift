@@ -144,7 +144,9 @@ extension StoreCore {
     private func writeOutputHints(_ outputs: [MergeOutputWriter.Output]) throws {
         for output in outputs {
             let map = try MappedRegion(file: output.file, length: output.size)
-            let hint = HintFile.encode(segmentID: output.id, segment: map.bytes)
+            guard let hint = HintFile.encode(segmentID: output.id, segment: map.bytes) else {
+                throw StoreError(.ioFailure, "merge output \(output.temporaryPath) does not read back as written")
+            }
             try Self.writeDurably(hint, to: hintPath(forSegment: output.id) + MergeOutputWriter.temporarySuffix, directory: directory)
         }
     }
@@ -176,6 +178,7 @@ extension StoreCore {
             for segment in segments {
                 while segmentsByID.count <= Int(segment.id) { segmentsByID.append(nil) }
                 segmentsByID[Int(segment.id)] = segment
+                refreshView(of: segment)
             }
             for move in moves {
                 let old = move.old
@@ -187,7 +190,10 @@ extension StoreCore {
                 }
             }
             let retired = Set(inputs.map(\.id))
-            for id in retired { segmentsByID[Int(id)] = nil }
+            for id in retired {
+                segmentsByID[Int(id)] = nil
+                segmentViews[id] = SegmentViewTable.View(base: nil, writtenEnd: 0)
+            }
             segmentIDs = segments.map(\.id) + segmentIDs.filter { !retired.contains($0) }
             return superseded
         }

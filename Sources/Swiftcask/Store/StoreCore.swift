@@ -16,6 +16,9 @@ final class StoreCore: @unchecked Sendable {
     let keydir = Keydir()
     /// Segments by id (index = id); nil for ids that never existed or were merged away.
     var segmentsByID: [Segment?] = [nil]
+    /// What the read path needs of each segment, by id, without reference counting: the map's
+    /// base and how far it may be read. Kept in step with `segmentsByID` by `refreshView`.
+    var segmentViews = SegmentViewTable()
     var segmentIDs: [UInt32] = []
     /// The segment receiving appends; nil until the first write after open when the last
     /// segment was sealed.
@@ -97,10 +100,15 @@ final class StoreCore: @unchecked Sendable {
     /// else in the write buffer that holds it.
     @inline(__always)
     func recordStart(_ entry: KeydirEntry) -> UnsafeRawPointer {
-        let segment = segmentsByID[Int(entry.segmentID)].unsafelyUnwrapped
+        let view = segmentViews[entry.segmentID]
         let offset = Int(entry.offset)
-        if offset < segment.writtenEnd { return segment.recordStart(at: offset) }
-        return bufferedRecordStart(segment, offset)
+        if offset < view.writtenEnd { return view.base.unsafelyUnwrapped + offset }
+        return bufferedRecordStart(segmentsByID[Int(entry.segmentID)].unsafelyUnwrapped, offset)
+    }
+
+    /// Publishes a segment's map and written end to the read path (after either changes).
+    func refreshView(of segment: Segment) {
+        segmentViews[segment.id] = SegmentViewTable.View(base: segment.map.base, writtenEnd: segment.writtenEnd)
     }
 
     func bufferedRecordStart(_ segment: Segment, _ offset: Int) -> UnsafeRawPointer {

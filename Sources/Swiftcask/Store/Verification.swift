@@ -86,17 +86,30 @@ extension Store {
         }
         var offset = SegmentFormat.headerBytes
         var openBatch: Int?
+        var openBatchRecords = 0
         scanning: while offset < size {
             switch RecordHeader.decode(map.bytes, at: offset) {
             case .endOfData:
                 break scanning
             case .invalid(let reason):
                 report.damage = reason
+                // The records of an unfinished batch before the damage go with it.
+                if let start = openBatch {
+                    offset = start
+                    openBatch = nil
+                }
                 break scanning
             case .record(let header):
                 if header.flags.contains(.batchMember) {
                     if openBatch == nil { openBatch = offset }
-                    if header.flags.contains(.batchEnd) { openBatch = nil }
+                    openBatchRecords += 1
+                    if header.flags.contains(.batchEnd) {
+                        openBatch = nil
+                        report.records += openBatchRecords
+                        openBatchRecords = 0
+                    }
+                    offset += header.recordLength
+                    continue
                 } else if let start = openBatch {
                     report.damage = "a batch starting at offset \(start) has no end record"
                     offset = start

@@ -1,0 +1,44 @@
+import NIOCore
+
+/// One complete request, as a zero-copy slice of the read buffer in multibulk form
+/// (`*n\r\n$len\r\narg\r\n…`); inline requests are rewritten to that form by the decoder.
+public struct RESPCommand: Sendable, Equatable {
+    /// The validated frame. Its bytes are never re-validated, only re-walked.
+    public var frame: ByteBuffer
+    public var argumentCount: Int
+
+    /// Appends each argument as a slice of `frame` (no copy) to `arguments`.
+    public func split(into arguments: inout [ByteBuffer]) {
+        // The frame was validated by the decoder, so the walk trusts its shape: `$len\r\n`
+        // headers with decimal lengths, each payload followed by two bytes.
+        let base = frame.readerIndex
+        var offsets = (start: 0, length: 0)
+        var position = frame.withUnsafeReadableBytes { bytes in
+            // Like the decoder, the header ends at `\r` plus one skipped byte.
+            var index = 1
+            while bytes[index] != UInt8(ascii: "\r") { index += 1 }
+            return index + 2
+        }
+        for _ in 0..<argumentCount {
+            offsets = frame.withUnsafeReadableBytes { bytes in
+                var index = position + 1
+                var length = 0
+                while bytes[index] != UInt8(ascii: "\r") {
+                    length = length * 10 + Int(bytes[index] &- UInt8(ascii: "0"))
+                    index += 1
+                }
+                return (index + 2, length)
+            }
+            arguments.append(frame.getSlice(at: base + offsets.start, length: offsets.length)!)
+            position = offsets.start + offsets.length + 2
+        }
+    }
+
+    /// The arguments as fresh slices.
+    public var arguments: [ByteBuffer] {
+        var result: [ByteBuffer] = []
+        result.reserveCapacity(argumentCount)
+        split(into: &result)
+        return result
+    }
+}

@@ -1,0 +1,56 @@
+import NIOCore
+import Synchronization
+
+/// The part of a client that other clients may see or touch: CLIENT LIST/KILL, WATCH flags.
+/// The owning session updates `details` once per read batch, never per command.
+final class ClientHandle: Sendable {
+    struct Details: Sendable {
+        var name = ""
+        var database = 0
+        var lastCommand = "NULL"
+        var lastInteractionMillis: Int64
+        var inTransaction = false
+        var watchedKeys = 0
+        var protocolVersion = 2
+        var libraryName = ""
+        var libraryVersion = ""
+    }
+
+    let id: ClientID
+    let channel: Channel
+    let peer: String
+    let local: String
+    let createdAtMillis: Int64
+    /// Set by any writer that changes a key this client watches; checked by EXEC.
+    let isWatchDirty = Atomic<Bool>(false)
+    let details: Mutex<Details>
+
+    init(id: ClientID, channel: Channel, createdAtMillis: Int64) {
+        self.id = id
+        self.channel = channel
+        self.peer = channel.remoteAddress.map(Self.format) ?? "?:0"
+        self.local = channel.localAddress.map(Self.format) ?? "?:0"
+        self.createdAtMillis = createdAtMillis
+        self.details = Mutex(Details(lastInteractionMillis: createdAtMillis))
+    }
+
+    private static func format(_ address: SocketAddress) -> String {
+        switch address {
+        case .v6: "[\(address.ipAddress ?? "?")]:\(address.port ?? 0)"
+        default: "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+        }
+    }
+
+    /// One line of CLIENT LIST / CLIENT INFO, with Redis's field names.
+    func describe(nowMillis: Int64) -> String {
+        let details = details.withLock { $0 }
+        let ageSeconds = (nowMillis - createdAtMillis) / 1000
+        let idleSeconds = (nowMillis - details.lastInteractionMillis) / 1000
+        let flags = details.inTransaction ? "x" : "N"
+        return "id=\(id) addr=\(peer) laddr=\(local) fd=0 name=\(details.name) age=\(ageSeconds) idle=\(idleSeconds) "
+            + "flags=\(flags) db=\(details.database) sub=0 psub=0 ssub=0 multi=\(details.inTransaction ? 0 : -1) "
+            + "qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 "
+            + "tot-mem=0 events=r cmd=\(details.lastCommand) user=default redir=-1 resp=\(details.protocolVersion) "
+            + "lib-name=\(details.libraryName) lib-ver=\(details.libraryVersion)"
+    }
+}

@@ -1,0 +1,94 @@
+import Logging
+import NIOCore
+import Swiftcask
+import Synchronization
+
+/// What all connections share: the store, configuration, statistics, client registry,
+/// slow log, WATCH registry and the SWAPDB mapping. Hot paths touch it at most once per
+/// read batch (merging counters), except writes while some key is watched.
+final class ServerState: Sendable {
+    let store: Store
+    let registry = CommandRegistry()
+    let logger: Logger
+    /// Startup values that cannot change at runtime (databases, appendfsync, threads, …).
+    let startup: ServerConfiguration
+    let configuration: Mutex<ServerConfiguration>
+    let startedAtMillis = SystemClock.wallMillis()
+    let runID: String
+    let counters = Mutex(ServerCounters())
+    let commandStatistics: Mutex<CommandStatistics>
+    let slowLog = Mutex(SlowLog())
+    /// Cached from the configuration so each command reads it without a lock.
+    let slowlogThresholdMicros: Atomic<Int>
+    let clients = Mutex([ClientID: ClientHandle]())
+    let connectedClients = Atomic<Int>(0)
+    let nextClientID = Atomic<UInt64>(1)
+    let watches = Mutex(WatchRegistry())
+    /// Number of WATCHed keys across clients; writes skip the registry when it is zero.
+    let watchedKeyCount = Atomic<Int>(0)
+    /// Logical database → physical keyspace, persisted for SWAPDB.
+    let databaseMap: Mutex<[UInt8]>
+    let databaseMapVersion = Atomic<Int>(0)
+    /// Taken around every command when more than one event loop runs, so read-modify-write
+    /// commands and EXEC stay atomic. One loop needs no lock.
+    let executionLock = Mutex(())
+    let lastSaveSeconds = Atomic<Int>(Int(SystemClock.wallMillis() / 1000))
+    let shutdownHandler = Mutex<(@Sendable (_ save: Bool) -> Void)?>(nil)
+    /// Applies runtime effects of CONFIG SET that live outside the state (the log level).
+    let configurationObserver = Mutex<(@Sendable (ServerConfiguration) -> Void)?>(nil)
+
+    /// Where the SWAPDB mapping lives: keyspace 255 is reserved for server metadata.
+    static let metadataKeyspace = Keyspace.metadata
+    static let databaseMapKey = Array("swiftcask:databases".utf8)
+
+    init(store: Store, configuration: ServerConfiguration, logger: Logger) throws(StoreError) {
+        self.store = store
+        self.startup = configuration
+        self.configuration = Mutex(configuration)
+        self.logger = logger
+        self.slowlogThresholdMicros = Atomic(configuration.slowlogLogSlowerThanMicros)
+        self.commandStatistics = Mutex(CommandStatistics(commandCount: CommandID.allCases.count))
+        var generator = SystemRandomNumberGenerator()
+        self.runID = (0..<40).map { _ in String(Int.random(in: 0..<16, using: &generator), radix: 16) }.joined()
+        var map = (0..<configuration.databases).map { UInt8($0) }
+        if let stored = try store.get(Self.databaseMapKey, in: Self.metadataKeyspace),
+           stored.count == map.count, Set(stored) == Set(map) {
+            map = stored
+        }
+        self.databaseMap = Mutex(map)
+    }
+
+    var serializesCommands: Bool { startup.threads > 1 }
+
+    func physicalKeyspace(ofDatabase database: Int) -> Keyspace {
+        Keyspace(rawValue: databaseMap.withLock { $0[database] })
+    }
+
+    /// Flags every client watching `key` in `keyspace`.
+    func touchWatched(keyspace: Keyspace, key: ByteBuffer) {
+        let key = WatchRegistry.Key(keyspace: keyspace.rawValue, bytes: Array(key.readableBytesView))
+        let flagged = watches.withLock { $0.watchers(of: key) }
+        guard !flagged.isEmpty else { return }
+        clients.withLock { clients in
+            for id in flagged { clients[id]?.isWatchDirty.store(true, ordering: .relaxed) }
+        }
+    }
+
+    func touchAllWatched(keyspace: Keyspace) {
+        let flagged = watches.withLock { $0.watchers(inKeyspace: keyspace.rawValue) }
+        clients.withLock { clients in
+            for id in flagged { clients[id]?.isWatchDirty.store(true, ordering: .relaxed) }
+        }
+    }
+
+    func configurationChanged(_ configuration: ServerConfiguration) {
+        let observer = configurationObserver.withLock { $0 }
+        observer?(configuration)
+    }
+
+    func requestShutdown(save: Bool) {
+        let handler = shutdownHandler.withLock { $0 }
+        handler?(save)
+    }
+}
+

@@ -1,0 +1,327 @@
+import NIOCore
+import Swiftcask
+
+/// Keyspace commands: DEL, EXISTS, RENAME, COPY, MOVE, SWAPDB, KEYS, SCAN, FLUSH*, OBJECT.
+extension ClientSession {
+    /// Keys fetched per engine scan call by KEYS and SCAN.
+    static let scanStepKeys = 1024
+    /// SCAN's default COUNT, as in Redis.
+    static let scanDefaultCount = 10
+
+    func delete() {
+        var removed = 0
+        for key in argv.dropFirst() where exists(key) {
+            stageDelete(key)
+            removed += 1
+        }
+        if overlay != nil {
+            output.writeInteger(removed)
+            return
+        }
+        guard !batch.isEmpty else {
+            output.writeInteger(0)
+            return
+        }
+        defer { batch.removeAll() }
+        do {
+            let result = try store.writeDeferred(batch)
+            pendingTicket = result.ticket
+            // The engine counts repeated keys once, like Redis.
+            output.writeInteger(result.deletedCount)
+        } catch {
+            replyError("ERR \(error.description)")
+        }
+    }
+
+    /// EXISTS and TOUCH: repeated keys count each time, as in Redis.
+    func existsCount() {
+        var count = 0
+        for key in argv.dropFirst() where exists(key) { count += 1 }
+        output.writeInteger(count)
+    }
+
+    func rename(onlyIfAbsent: Bool) {
+        let source = argv[1], destination = argv[2]
+        guard let current = lookup(source) else {
+            replyError(ErrorReply.noSuchKey)
+            return
+        }
+        if source == destination {
+            output.writeOK(onlyIfAbsent: onlyIfAbsent, value: 0)
+            return
+        }
+        if onlyIfAbsent && exists(destination) {
+            output.writeInteger(0)
+            return
+        }
+        guard checkSizes(key: destination, valueLength: current.value.count) else { return }
+        stagePut(destination, current.value, expiresAtMillis: current.expiresAtMillis)
+        stageDelete(source)
+        guard commit() else { return }
+        output.writeOK(onlyIfAbsent: onlyIfAbsent, value: 1)
+    }
+
+    /// COPY source destination [DB db] [REPLACE]
+    func copy() {
+        let source = argv[1], destination = argv[2]
+        var target = keyspace
+        var targetDatabase = database
+        var replace = false
+        var index = 3
+        while index < argv.count {
+            if argv[index].equalsIgnoringCase("REPLACE") {
+                replace = true
+            } else if argv[index].equalsIgnoringCase("DB") && index + 1 < argv.count {
+                guard let number = argv[index + 1].integerValue else {
+                    replyError(ErrorReply.notInteger)
+                    return
+                }
+                guard number >= 0 && number < state.startup.databases else {
+                    replyError(ErrorReply.databaseOutOfRange)
+                    return
+                }
+                targetDatabase = number
+                target = state.physicalKeyspace(ofDatabase: number)
+                index += 1
+            } else {
+                replyError(ErrorReply.syntax)
+                return
+            }
+            index += 1
+        }
+        if targetDatabase == database && source == destination {
+            replyError(ErrorReply.sameObject)
+            return
+        }
+        guard let current = lookup(source) else {
+            output.writeInteger(0)
+            return
+        }
+        if !replace && exists(destination, in: target) {
+            output.writeInteger(0)
+            return
+        }
+        stagePut(destination, current.value, expiresAtMillis: current.expiresAtMillis, in: target)
+        if commit() { output.writeInteger(1) }
+    }
+
+    func move() {
+        let key = argv[1]
+        guard let number = argv[2].integerValue else {
+            replyError(ErrorReply.notInteger)
+            return
+        }
+        guard number >= 0 && number < state.startup.databases else {
+            replyError(ErrorReply.databaseOutOfRange)
+            return
+        }
+        if number == database {
+            replyError(ErrorReply.sameObject)
+            return
+        }
+        let target = state.physicalKeyspace(ofDatabase: number)
+        guard let current = lookup(key), !exists(key, in: target) else {
+            output.writeInteger(0)
+            return
+        }
+        stagePut(key, current.value, expiresAtMillis: current.expiresAtMillis, in: target)
+        stageDelete(key)
+        if commit() { output.writeInteger(1) }
+    }
+
+    /// SWAPDB swaps the logical→physical mapping and persists it in the metadata keyspace.
+    func swapDatabases() {
+        guard let first = argv[1].integerValue else {
+            replyError("ERR invalid first DB index")
+            return
+        }
+        guard let second = argv[2].integerValue else {
+            replyError("ERR invalid second DB index")
+            return
+        }
+        let databases = state.startup.databases
+        guard (0..<databases).contains(first) && (0..<databases).contains(second) else {
+            replyError(ErrorReply.databaseOutOfRange)
+            return
+        }
+        var map = state.databaseMap.withLock { $0 }
+        map.swapAt(first, second)
+        var record = WriteBatch()
+        record.put(ServerState.databaseMapKey, map, in: ServerState.metadataKeyspace)
+        do {
+            pendingTicket = try store.writeDeferred(record).ticket
+        } catch {
+            replyError("ERR \(error.description)")
+            return
+        }
+        state.databaseMap.withLock { $0 = map }
+        state.databaseMapVersion.add(1, ordering: .releasing)
+        if state.watchedKeyCount.load(ordering: .relaxed) > 0 {
+            state.touchAllWatched(keyspace: Keyspace(rawValue: map[first]))
+            state.touchAllWatched(keyspace: Keyspace(rawValue: map[second]))
+        }
+        refreshKeyspace()
+        output.writeOK()
+    }
+
+    func keys() {
+        let pattern = GlobPattern(argv[1].readableBytesView)
+        var matched: [[UInt8]] = []
+        var cursor: UInt64 = 0
+        // Bounded: each step returns at least one key or ends the scan; the cap stops a
+        // cursor that never returns to zero.
+        let stepsMax = store.count(in: keyspace) / Self.scanStepKeys + 1_000
+        for _ in 0..<stepsMax {
+            let step = store.scan(in: keyspace, cursor: cursor, count: Self.scanStepKeys)
+            for key in step.keys where pattern.matchesEverything || pattern.matches(key) { matched.append(key) }
+            cursor = step.nextCursor
+            if cursor == 0 { break }
+        }
+        output.writeArrayHeader(matched.count)
+        for key in matched { output.writeBulk(key) }
+    }
+
+    /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+    func scan() {
+        guard let cursor = UInt64(argv[1].text) else {
+            replyError(ErrorReply.invalidCursor)
+            return
+        }
+        var pattern: GlobPattern?
+        var count = Self.scanDefaultCount
+        var typeMatches = true
+        var index = 2
+        while index < argv.count {
+            guard index + 1 < argv.count else {
+                replyError(ErrorReply.syntax)
+                return
+            }
+            let option = argv[index], value = argv[index + 1]
+            if option.equalsIgnoringCase("MATCH") {
+                pattern = GlobPattern(value.readableBytesView)
+            } else if option.equalsIgnoringCase("COUNT") {
+                guard let number = value.integerValue else {
+                    replyError(ErrorReply.notInteger)
+                    return
+                }
+                guard number >= 1 else {
+                    replyError(ErrorReply.syntax)
+                    return
+                }
+                count = number
+            } else if option.equalsIgnoringCase("TYPE") {
+                typeMatches = value.equalsIgnoringCase("string")
+            } else {
+                replyError(ErrorReply.syntax)
+                return
+            }
+            index += 2
+        }
+        let step = store.scan(in: keyspace, cursor: cursor, count: min(count, Self.scanCountMax))
+        let keys = step.keys.filter { key in typeMatches && (pattern.map { $0.matchesEverything || $0.matches(key) } ?? true) }
+        output.writeArrayHeader(2)
+        output.writeBulkString(String(step.nextCursor))
+        output.writeArrayHeader(keys.count)
+        for key in keys { output.writeBulk(key) }
+    }
+
+    /// Keys returned by one SCAN call at most, whatever COUNT says.
+    static let scanCountMax = 100_000
+
+    func randomKey() {
+        if let key = store.randomKey(in: keyspace) {
+            output.writeBulk(key)
+        } else {
+            output.writeNull(protocolVersion)
+        }
+    }
+
+    /// FLUSHDB / FLUSHALL [ASYNC | SYNC]
+    func flush(all: Bool) {
+        if argv.count > 2 || (argv.count == 2 && !argv[1].equalsIgnoringCase("ASYNC") && !argv[1].equalsIgnoringCase("SYNC")) {
+            replyError(ErrorReply.syntax)
+            return
+        }
+        guard flushStaged() else { return }
+        let targets = all ? state.databaseMap.withLock { $0.map { Keyspace(rawValue: $0) } } : [keyspace]
+        do {
+            for target in targets {
+                try store.removeAll(in: target)
+                if state.watchedKeyCount.load(ordering: .relaxed) > 0 { state.touchAllWatched(keyspace: target) }
+            }
+        } catch {
+            replyError("ERR \(error.description)")
+            return
+        }
+        output.writeOK()
+    }
+
+    /// Inside EXEC, writes staged before a FLUSH must reach the log before it.
+    private func flushStaged() -> Bool {
+        guard overlay != nil, !overlay!.batch.isEmpty else { return true }
+        do {
+            pendingTicket = try store.writeDeferred(overlay!.batch).ticket
+            overlay = Overlay()
+            return true
+        } catch {
+            replyError("ERR \(error.description)")
+            return false
+        }
+    }
+
+    /// OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP
+    func object() {
+        let sub = argv[1]
+        if sub.equalsIgnoringCase("HELP") && argv.count == 2 {
+            let lines = [
+                "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "ENCODING <key>", "    Return the kind of internal representation used in order to store the value",
+                "    associated with a <key>.",
+                "FREQ <key>", "    Return the access frequency index of the <key>. The returned integer is",
+                "    proportional to the logarithm of the recent access frequency of the key.",
+                "IDLETIME <key>", "    Return the idle time of the <key>, that is the approximated number of",
+                "    seconds elapsed since the last access to the key.",
+                "REFCOUNT <key>", "    Return the number of references of the value associated with the specified",
+                "    <key>.",
+                "HELP", "    Print this help.",
+            ]
+            output.writeArrayHeader(lines.count)
+            for line in lines { output.writeSimpleString(line) }
+            return
+        }
+        guard argv.count == 3 else {
+            if sub.equalsIgnoringCase("ENCODING") || sub.equalsIgnoringCase("FREQ") || sub.equalsIgnoringCase("IDLETIME") || sub.equalsIgnoringCase("REFCOUNT") {
+                replyError(ErrorReply.wrongArity("object|\(sub.text.lowercased())"))
+            } else {
+                replyError(ErrorReply.unknownSubcommand(sub.text, "object"))
+            }
+            return
+        }
+        if sub.equalsIgnoringCase("ENCODING") {
+            guard let value = lookup(argv[2])?.value else {
+                output.writeNull(protocolVersion)
+                return
+            }
+            // Redis's string encodings: integers that fit a long, short strings, the rest.
+            let encoding = value.count <= 20 && RESPInteger.parse(value) != nil ? "int" : value.count <= 44 ? "embstr" : "raw"
+            output.writeBulkString(encoding)
+        } else if sub.equalsIgnoringCase("FREQ") {
+            replyError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+        } else if sub.equalsIgnoringCase("IDLETIME") || sub.equalsIgnoringCase("REFCOUNT") {
+            if exists(argv[2]) {
+                output.writeInteger(sub.equalsIgnoringCase("REFCOUNT") ? 1 : 0)
+            } else {
+                output.writeNull(protocolVersion)
+            }
+        } else {
+            replyError(ErrorReply.unknownSubcommand(sub.text, "object"))
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// RENAME replies +OK, RENAMENX replies an integer.
+    fileprivate mutating func writeOK(onlyIfAbsent: Bool, value: Int) {
+        if onlyIfAbsent { writeInteger(value) } else { writeOK() }
+    }
+}

@@ -1,0 +1,203 @@
+import NIOCore
+import Swiftcask
+
+/// Server commands: TIME, CONFIG, SAVE, SHUTDOWN, SLOWLOG, and the admin commands clients
+/// send at connect time (FUNCTION, SCRIPT), answered as Redis does when there is nothing to do.
+extension ClientSession {
+    func time() {
+        let micros = SystemClock.wallMicros()
+        output.writeArrayHeader(2)
+        output.writeBulkString(String(micros / 1_000_000))
+        output.writeBulkString(String(micros % 1_000_000))
+    }
+
+    func config() {
+        let sub = argv[1]
+        if sub.equalsIgnoringCase("GET") && argv.count >= 3 {
+            configGet()
+        } else if sub.equalsIgnoringCase("SET") && argv.count >= 4 {
+            configSet()
+        } else if sub.equalsIgnoringCase("RESETSTAT") && argv.count == 2 {
+            state.counters.withLock { $0 = ServerCounters() }
+            state.commandStatistics.withLock { $0.reset() }
+            counters = ServerCounters()
+            output.writeOK()
+        } else if sub.equalsIgnoringCase("REWRITE") && argv.count == 2 {
+            replyError("ERR The server is running without a config file")
+        } else if sub.equalsIgnoringCase("HELP") && argv.count == 2 {
+            let lines = ["CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                         "GET <pattern>", "SET <directive> <value>", "RESETSTAT", "REWRITE", "HELP"]
+            output.writeArrayHeader(lines.count)
+            for line in lines { output.writeSimpleString(line) }
+        } else if CommandTable.spec(named: "config|" + sub.text.lowercased()) != nil {
+            replyError(ErrorReply.wrongArity("config|\(sub.text.lowercased())"))
+        } else {
+            replyError(ErrorReply.unknownSubcommand(sub.text, "config"))
+        }
+    }
+
+    private func configGet() {
+        let configuration = state.configuration.withLock { $0 }
+        var pairs: [(String, String)] = []
+        var seen: Set<String> = []
+        for argument in argv.dropFirst(2) {
+            let pattern = GlobPattern(argument.text.lowercased().utf8)
+            let candidates = ConfigParameter.all.map { ($0.name, $0.value(in: configuration)) } + ConfigParameter.compatibilityValues
+            for (name, value) in candidates where !seen.contains(name) && pattern.matches(Array(name.utf8)) {
+                seen.insert(name)
+                pairs.append((name, value))
+            }
+        }
+        output.writeMapHeader(pairs.count, protocolVersion)
+        for (name, value) in pairs {
+            output.writeBulkString(name)
+            output.writeBulkString(value)
+        }
+    }
+
+    /// CONFIG SET name value [name value …]: all or nothing, as in Redis 7.
+    private func configSet() {
+        guard argv.count % 2 == 0 else {
+            replyError(ErrorReply.wrongArity("config|set"))
+            return
+        }
+        var updated = state.configuration.withLock { $0 }
+        for pair in stride(from: 2, to: argv.count, by: 2) {
+            let name = argv[pair].text
+            guard let parameter = ConfigParameter.named(name) else {
+                if ConfigParameter.compatibilityValues.contains(where: { $0.0 == name.lowercased() }) { continue }
+                replyError("ERR Unknown option or number of arguments for CONFIG SET - '\(name)'")
+                return
+            }
+            guard parameter.isMutable else {
+                replyError("ERR CONFIG SET failed (possibly related to argument '\(parameter.name)') - can't set immutable config")
+                return
+            }
+            do {
+                try parameter.apply(argv[pair + 1].text, to: &updated)
+                try updated.validate()
+            } catch {
+                replyError("ERR CONFIG SET failed (possibly related to argument '\(parameter.name)') - \(error.description)")
+                return
+            }
+        }
+        state.configuration.withLock { $0 = updated }
+        state.slowlogThresholdMicros.store(updated.slowlogLogSlowerThanMicros, ordering: .relaxed)
+        state.slowLog.withLock { $0.trim(to: updated.slowlogMaxLen) }
+        state.configurationChanged(updated)
+        output.writeOK()
+    }
+
+    /// SAVE and BGSAVE: make everything durable (the engine also writes its index hints).
+    func save(background: Bool) {
+        do {
+            try store.sync()
+        } catch {
+            replyError("ERR \(error.description)")
+            return
+        }
+        state.lastSaveSeconds.store(Int(now / 1000), ordering: .relaxed)
+        if background { output.writeSimpleString("Background saving started") } else { output.writeOK() }
+    }
+
+    /// BGREWRITEAOF starts an engine merge in the background (dropping dead records).
+    func rewriteLog() {
+        if store.requestMerge() {
+            output.writeSimpleString("Background append only file rewriting started")
+        } else {
+            replyError("ERR Background append only file rewriting already in progress")
+        }
+    }
+
+    /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]: no reply, the connection closes.
+    func shutdown() {
+        var save = true
+        for option in argv.dropFirst() {
+            if option.equalsIgnoringCase("NOSAVE") {
+                save = false
+            } else if option.equalsIgnoringCase("ABORT") {
+                replyError("ERR No shutdown in progress.")
+                return
+            } else if !option.equalsIgnoringCase("SAVE") && !option.equalsIgnoringCase("NOW") && !option.equalsIgnoringCase("FORCE") {
+                replyError(ErrorReply.syntax)
+                return
+            }
+        }
+        closeAfterFlush = true
+        state.requestShutdown(save: save)
+    }
+
+    func slowlog() {
+        let sub = argv[1]
+        if sub.equalsIgnoringCase("GET") && argv.count <= 3 {
+            var count = 10
+            if argv.count == 3 {
+                guard let number = argv[2].integerValue, number >= -1 else {
+                    replyError("ERR count should be greater than or equal to -1")
+                    return
+                }
+                count = number == -1 ? Int.max : number
+            }
+            let entries = state.slowLog.withLock { $0.entries.prefix(count) }
+            output.writeArrayHeader(entries.count)
+            for entry in entries {
+                output.writeArrayHeader(6)
+                output.writeInteger(entry.id)
+                output.writeInteger(entry.timestampSeconds)
+                output.writeInteger(entry.durationMicros)
+                output.writeArrayHeader(entry.arguments.count)
+                for argument in entry.arguments { output.writeBulk(argument) }
+                output.writeBulkString(entry.peer)
+                output.writeBulkString(entry.clientName)
+            }
+        } else if sub.equalsIgnoringCase("LEN") && argv.count == 2 {
+            output.writeInteger(state.slowLog.withLock { $0.entries.count })
+        } else if sub.equalsIgnoringCase("RESET") && argv.count == 2 {
+            state.slowLog.withLock { $0.reset() }
+            output.writeOK()
+        } else if sub.equalsIgnoringCase("HELP") && argv.count == 2 {
+            let lines = ["SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                         "GET [<count>]", "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+                         "    Entries are made of:", "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+                         "    client name", "LEN", "    Return the length of the slowlog.", "RESET",
+                         "    Reset the slowlog.", "HELP", "    Print this help."]
+            output.writeArrayHeader(lines.count)
+            for line in lines { output.writeSimpleString(line) }
+        } else if CommandTable.spec(named: "slowlog|" + sub.text.lowercased()) != nil {
+            replyError(ErrorReply.wrongArity("slowlog|\(sub.text.lowercased())"))
+        } else {
+            replyError(ErrorReply.unknownSubcommand(sub.text, "slowlog"))
+        }
+    }
+
+    /// FUNCTION FLUSH | LIST | STATS: there are never any functions.
+    func function() {
+        let sub = argv[1]
+        if sub.equalsIgnoringCase("FLUSH") && argv.count <= 3 {
+            output.writeOK()
+        } else if sub.equalsIgnoringCase("LIST") {
+            output.writeArrayHeader(0)
+        } else if sub.equalsIgnoringCase("STATS") && argv.count == 2 {
+            output.writeMapHeader(2, protocolVersion)
+            output.writeBulkString("running_script")
+            output.writeNull(protocolVersion)
+            output.writeBulkString("engines")
+            output.writeMapHeader(0, protocolVersion)
+        } else {
+            replyError(ErrorReply.unknownSubcommand(sub.text, "function"))
+        }
+    }
+
+    /// SCRIPT FLUSH | EXISTS: there are never any scripts.
+    func script() {
+        let sub = argv[1]
+        if sub.equalsIgnoringCase("FLUSH") && argv.count <= 3 {
+            output.writeOK()
+        } else if sub.equalsIgnoringCase("EXISTS") && argv.count >= 3 {
+            output.writeArrayHeader(argv.count - 2)
+            for _ in 2..<argv.count { output.writeInteger(0) }
+        } else {
+            replyError(ErrorReply.unknownSubcommand(sub.text, "script"))
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import NIOCore
+import Swiftcask
+
+/// Key access for commands: reads consult EXEC's overlay first; writes are staged in the
+/// session's batch and applied by `commit()` (or by EXEC, all at once).
+extension ClientSession {
+    /// What commands need to know about a live key without reading its value.
+    struct KeyInfo {
+        var valueLength: Int
+        var expiresAtMillis: Int64?
+    }
+
+    func overlayKey(_ key: ByteBuffer, in keyspace: Keyspace) -> Overlay.Key {
+        Overlay.Key(keyspace: keyspace.rawValue, bytes: key.bytes)
+    }
+
+    /// The value and expiry of a live key.
+    func lookup(_ key: ByteBuffer, in keyspace: Keyspace? = nil) -> (value: [UInt8], expiresAtMillis: Int64?)? {
+        let keyspace = keyspace ?? self.keyspace
+        if let overlay, let staged = overlay.entries[overlayKey(key, in: keyspace)] {
+            switch staged {
+            case .deleted: return nil
+            case .value(let value, let expiry):
+                if let expiry, expiry <= now { return nil }
+                return (value, expiry)
+            }
+        }
+        guard let info = store.info(forKey: key.readableBytesView, in: keyspace),
+              let value = try? store.get(key.readableBytesView, in: keyspace) else { return nil }
+        return (value, info.expiresAtMillis)
+    }
+
+    func entryInfo(_ key: ByteBuffer, in keyspace: Keyspace? = nil) -> KeyInfo? {
+        let keyspace = keyspace ?? self.keyspace
+        if let overlay, let staged = overlay.entries[overlayKey(key, in: keyspace)] {
+            switch staged {
+            case .deleted: return nil
+            case .value(let value, let expiry):
+                if let expiry, expiry <= now { return nil }
+                return KeyInfo(valueLength: value.count, expiresAtMillis: expiry)
+            }
+        }
+        return store.info(forKey: key.readableBytesView, in: keyspace).map {
+            KeyInfo(valueLength: $0.valueLength, expiresAtMillis: $0.expiresAtMillis)
+        }
+    }
+
+    func exists(_ key: ByteBuffer, in keyspace: Keyspace? = nil) -> Bool {
+        entryInfo(key, in: keyspace) != nil
+    }
+
+    func stagePut<V: Collection<UInt8>>(_ key: ByteBuffer, _ value: V, expiresAtMillis: Int64?, in keyspace: Keyspace? = nil) {
+        let keyspace = keyspace ?? self.keyspace
+        if overlay != nil {
+            overlay!.batch.put(key.readableBytesView, value, expiresAtMillis: expiresAtMillis, in: keyspace)
+            overlay!.entries[overlayKey(key, in: keyspace)] = .value(Array(value), expiresAtMillis: expiresAtMillis)
+        } else {
+            batch.put(key.readableBytesView, value, expiresAtMillis: expiresAtMillis, in: keyspace)
+        }
+        touch(key, in: keyspace)
+    }
+
+    func stageDelete(_ key: ByteBuffer, in keyspace: Keyspace? = nil) {
+        let keyspace = keyspace ?? self.keyspace
+        if overlay != nil {
+            overlay!.batch.delete(key.readableBytesView, in: keyspace)
+            overlay!.entries[overlayKey(key, in: keyspace)] = .deleted
+        } else {
+            batch.delete(key.readableBytesView, in: keyspace)
+        }
+        touch(key, in: keyspace)
+    }
+
+    /// Changes only the expiry of a key known to exist.
+    func stageExpiry(_ key: ByteBuffer, expiresAtMillis: Int64?, in keyspace: Keyspace? = nil) {
+        let keyspace = keyspace ?? self.keyspace
+        if overlay != nil {
+            guard let current = lookup(key, in: keyspace) else { return }
+            overlay!.batch.setExpiry(key.readableBytesView, expiresAtMillis: expiresAtMillis, in: keyspace)
+            overlay!.entries[overlayKey(key, in: keyspace)] = .value(current.value, expiresAtMillis: expiresAtMillis)
+        } else {
+            batch.setExpiry(key.readableBytesView, expiresAtMillis: expiresAtMillis, in: keyspace)
+        }
+        touch(key, in: keyspace)
+    }
+
+    /// Applies the staged writes. On failure replies with the engine's reason and returns false,
+    /// so a command replies success only for writes the engine accepted.
+    func commit() -> Bool {
+        guard overlay == nil else { return true }
+        guard !batch.isEmpty else { return true }
+        defer { batch.removeAll() }
+        do {
+            let result = try store.writeDeferred(batch)
+            pendingTicket = result.ticket
+            return true
+        } catch {
+            replyError("ERR \(error.description)")
+            return false
+        }
+    }
+
+    /// Flags watchers of `key`; free when nobody watches anything.
+    func touch(_ key: ByteBuffer, in keyspace: Keyspace) {
+        guard state.watchedKeyCount.load(ordering: .relaxed) > 0 else { return }
+        state.touchWatched(keyspace: keyspace, key: key)
+    }
+
+    /// Engine limits checked before staging, with a clear reply.
+    func checkSizes(key: ByteBuffer, valueLength: Int) -> Bool {
+        if key.readableBytes > Limits.keyBytesMax {
+            replyError("ERR key is too large (\(key.readableBytes) bytes, the limit is \(Limits.keyBytesMax))")
+            return false
+        }
+        if valueLength > Limits.valueBytesMax {
+            replyError(ErrorReply.stringTooLong)
+            return false
+        }
+        return true
+    }
+}

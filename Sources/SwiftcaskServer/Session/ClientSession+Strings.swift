@@ -1,0 +1,409 @@
+import NIOCore
+import Swiftcask
+
+/// String commands, with Redis 7's option rules and replies.
+extension ClientSession {
+    func get() {
+        let key = argv[1]
+        if overlay == nil {
+            let found: Void? = try? store.withValue(forKey: key.readableBytesView, in: keyspace) { output.writeBulk($0) }
+            if found == nil {
+                counters.keyspaceMisses += 1
+                output.writeNull(protocolVersion)
+            } else {
+                counters.keyspaceHits += 1
+            }
+            return
+        }
+        replyValue(lookup(key)?.value)
+    }
+
+    func replyValue(_ value: [UInt8]?) {
+        if let value {
+            counters.keyspaceHits += 1
+            output.writeBulk(value)
+        } else {
+            counters.keyspaceMisses += 1
+            output.writeNull(protocolVersion)
+        }
+    }
+
+    /// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL]
+    func set() {
+        let key = argv[1]
+        let value = argv[2]
+        guard checkSizes(key: key, valueLength: value.readableBytes) else { return }
+        if argv.count == 3 {
+            // The common case: no options, nothing to read first.
+            stagePut(key, value.readableBytesView, expiresAtMillis: nil)
+            if commit() { output.writeOK() }
+            return
+        }
+        var onlyIfAbsent = false, onlyIfPresent = false, returnOld = false, keepTTL = false
+        var expiry: Int64?
+        var index = 3
+        while index < argv.count {
+            let option = argv[index]
+            let hasNext = index + 1 < argv.count
+            if option.equalsIgnoringCase("NX") && !onlyIfPresent {
+                onlyIfAbsent = true
+            } else if option.equalsIgnoringCase("XX") && !onlyIfAbsent {
+                onlyIfPresent = true
+            } else if option.equalsIgnoringCase("GET") {
+                returnOld = true
+            } else if option.equalsIgnoringCase("KEEPTTL") && expiry == nil {
+                keepTTL = true
+            } else if hasNext && expiry == nil && !keepTTL,
+                      let unit = Self.expiryUnit(option) {
+                guard let at = expiryDeadline(argv[index + 1], unit: unit, command: "set") else { return }
+                expiry = at
+                index += 1
+            } else {
+                replyError(ErrorReply.syntax)
+                return
+            }
+            index += 1
+        }
+        let current = (returnOld || onlyIfAbsent || onlyIfPresent || keepTTL) ? lookup(key) : nil
+        let present = current != nil
+        if (onlyIfAbsent && present) || (onlyIfPresent && !present) {
+            if returnOld { replyValue(current?.value) } else { output.writeNull(protocolVersion) }
+            return
+        }
+        if keepTTL { expiry = current?.expiresAtMillis }
+        if let expiry, expiry <= now {
+            stageDelete(key)
+        } else {
+            stagePut(key, value.readableBytesView, expiresAtMillis: expiry)
+        }
+        guard commit() else { return }
+        if returnOld { replyValue(current?.value) } else { output.writeOK() }
+    }
+
+    enum ExpiryUnit {
+        case relativeSeconds, relativeMillis, absoluteSeconds, absoluteMillis
+    }
+
+    static func expiryUnit(_ option: ByteBuffer) -> ExpiryUnit? {
+        if option.equalsIgnoringCase("EX") { return .relativeSeconds }
+        if option.equalsIgnoringCase("PX") { return .relativeMillis }
+        if option.equalsIgnoringCase("EXAT") { return .absoluteSeconds }
+        if option.equalsIgnoringCase("PXAT") { return .absoluteMillis }
+        return nil
+    }
+
+    /// The absolute deadline in Unix milliseconds, or nil after replying Redis's error.
+    func expiryDeadline(_ argument: ByteBuffer, unit: ExpiryUnit, command: String) -> Int64? {
+        guard let amount = argument.integerValue else {
+            replyError(ErrorReply.notInteger)
+            return nil
+        }
+        guard amount > 0 else {
+            replyError(ErrorReply.invalidExpire(command))
+            return nil
+        }
+        let millis: Int
+        switch unit {
+        case .relativeSeconds, .absoluteSeconds:
+            let (product, overflow) = amount.multipliedReportingOverflow(by: 1000)
+            guard !overflow else {
+                replyError(ErrorReply.invalidExpire(command))
+                return nil
+            }
+            millis = product
+        case .relativeMillis, .absoluteMillis:
+            millis = amount
+        }
+        switch unit {
+        case .relativeSeconds, .relativeMillis:
+            let (sum, overflow) = millis.addingReportingOverflow(Int(now))
+            guard !overflow else {
+                replyError(ErrorReply.invalidExpire(command))
+                return nil
+            }
+            return Int64(sum)
+        case .absoluteSeconds, .absoluteMillis:
+            return Int64(millis)
+        }
+    }
+
+    func setNX() {
+        let key = argv[1]
+        guard checkSizes(key: key, valueLength: argv[2].readableBytes) else { return }
+        if exists(key) {
+            output.writeInteger(0)
+            return
+        }
+        stagePut(key, argv[2].readableBytesView, expiresAtMillis: nil)
+        if commit() { output.writeInteger(1) }
+    }
+
+    /// SETEX / PSETEX key amount value
+    func setEX(unitMillis: Int) {
+        let key = argv[1]
+        let command = unitMillis == 1000 ? "setex" : "psetex"
+        guard let deadline = expiryDeadline(argv[2], unit: unitMillis == 1000 ? .relativeSeconds : .relativeMillis, command: command),
+              checkSizes(key: key, valueLength: argv[3].readableBytes) else { return }
+        stagePut(key, argv[3].readableBytesView, expiresAtMillis: deadline)
+        if commit() { output.writeOK() }
+    }
+
+    func getSet() {
+        let key = argv[1]
+        guard checkSizes(key: key, valueLength: argv[2].readableBytes) else { return }
+        let old = lookup(key)?.value
+        stagePut(key, argv[2].readableBytesView, expiresAtMillis: nil)
+        if commit() { replyValue(old) }
+    }
+
+    func getDel() {
+        let key = argv[1]
+        guard let old = lookup(key)?.value else {
+            replyValue(nil)
+            return
+        }
+        stageDelete(key)
+        if commit() { replyValue(old) }
+    }
+
+    /// GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]
+    func getEx() {
+        let key = argv[1]
+        var expiry: Int64?
+        var persist = false
+        var index = 2
+        while index < argv.count {
+            let option = argv[index]
+            if option.equalsIgnoringCase("PERSIST") && expiry == nil && !persist {
+                persist = true
+            } else if index + 1 < argv.count && expiry == nil && !persist, let unit = Self.expiryUnit(option) {
+                guard let at = expiryDeadline(argv[index + 1], unit: unit, command: "getex") else { return }
+                expiry = at
+                index += 1
+            } else {
+                replyError(ErrorReply.syntax)
+                return
+            }
+            index += 1
+        }
+        guard let current = lookup(key) else {
+            replyValue(nil)
+            return
+        }
+        if let expiry {
+            if expiry <= now { stageDelete(key) } else { stageExpiry(key, expiresAtMillis: expiry) }
+        } else if persist && current.expiresAtMillis != nil {
+            stageExpiry(key, expiresAtMillis: nil)
+        }
+        if commit() { replyValue(current.value) }
+    }
+
+    func mget() {
+        output.writeArrayHeader(argv.count - 1)
+        for key in argv.dropFirst() {
+            if overlay == nil {
+                let found: Void? = try? store.withValue(forKey: key.readableBytesView, in: keyspace) { output.writeBulk($0) }
+                if found == nil {
+                    counters.keyspaceMisses += 1
+                    output.writeNull(protocolVersion)
+                } else {
+                    counters.keyspaceHits += 1
+                }
+            } else {
+                replyValue(lookup(key)?.value)
+            }
+        }
+    }
+
+    /// MSET / MSETNX: one batch, so all keys are set or none, also after a crash.
+    func mset(onlyIfNoneExist: Bool) {
+        guard argv.count % 2 == 1 else {
+            replyWrongArity()
+            return
+        }
+        for pair in stride(from: 1, to: argv.count, by: 2) {
+            guard checkSizes(key: argv[pair], valueLength: argv[pair + 1].readableBytes) else { return }
+        }
+        if onlyIfNoneExist {
+            for pair in stride(from: 1, to: argv.count, by: 2) where exists(argv[pair]) {
+                output.writeInteger(0)
+                return
+            }
+        }
+        for pair in stride(from: 1, to: argv.count, by: 2) {
+            stagePut(argv[pair], argv[pair + 1].readableBytesView, expiresAtMillis: nil)
+        }
+        guard commit() else { return }
+        if onlyIfNoneExist { output.writeInteger(1) } else { output.writeOK() }
+    }
+
+    func append() {
+        let key = argv[1]
+        let current = lookup(key)
+        var value = current?.value ?? []
+        guard checkSizes(key: key, valueLength: value.count + argv[2].readableBytes) else { return }
+        value.append(contentsOf: argv[2].readableBytesView)
+        stagePut(key, value, expiresAtMillis: current?.expiresAtMillis)
+        if commit() { output.writeInteger(value.count) }
+    }
+
+    /// GETRANGE / SUBSTR key start end, with Redis's clamping of negative and large offsets.
+    func getRange() {
+        guard var start = argv[2].integerValue, var end = argv[3].integerValue else {
+            replyError(ErrorReply.notInteger)
+            return
+        }
+        let value = lookup(argv[1])?.value ?? []
+        let length = value.count
+        if start < 0 && end < 0 && start > end {
+            output.writeBulk([])
+            return
+        }
+        if start < 0 { start = length + start }
+        if end < 0 { end = length + end }
+        start = max(start, 0)
+        end = max(end, 0)
+        if end >= length { end = length - 1 }
+        if start > end || length == 0 {
+            output.writeBulk([])
+            return
+        }
+        output.writeBulk(value[start...end], length: end - start + 1)
+    }
+
+    func setRange() {
+        let key = argv[1]
+        guard let offset = argv[2].integerValue else {
+            replyError(ErrorReply.notInteger)
+            return
+        }
+        guard offset >= 0 else {
+            replyError(ErrorReply.offsetOutOfRange)
+            return
+        }
+        let patch = argv[3]
+        let current = lookup(key)
+        if patch.readableBytes == 0 {
+            output.writeInteger(current?.value.count ?? 0)
+            return
+        }
+        guard offset + patch.readableBytes <= state.configuration.withLock({ $0.protoMaxBulkLenBytes }) else {
+            replyError(ErrorReply.stringTooLong)
+            return
+        }
+        guard checkSizes(key: key, valueLength: offset + patch.readableBytes) else { return }
+        var value = current?.value ?? []
+        if value.count < offset + patch.readableBytes {
+            value.append(contentsOf: repeatElement(0, count: offset + patch.readableBytes - value.count))
+        }
+        value.replaceSubrange(offset..<(offset + patch.readableBytes), with: patch.readableBytesView)
+        stagePut(key, value, expiresAtMillis: current?.expiresAtMillis)
+        if commit() { output.writeInteger(value.count) }
+    }
+
+    /// INCRBY / DECRBY: the increment comes from the third argument.
+    func incrementBy(argumentSign: Int) {
+        guard let amount = argv[2].integerValue else {
+            replyError(ErrorReply.notInteger)
+            return
+        }
+        if argumentSign < 0 {
+            guard amount != Int.min else {
+                replyError("ERR decrement would overflow")
+                return
+            }
+            incrementBy(-amount)
+        } else {
+            incrementBy(amount)
+        }
+    }
+
+    /// INCR family: the value must be a strict integer; the expiry is kept.
+    func incrementBy(_ amount: Int) {
+        let key = argv[1]
+        guard let current = currentInteger(key) else {
+            replyError(ErrorReply.notInteger)
+            return
+        }
+        let (sum, overflow) = current.value.addingReportingOverflow(amount)
+        guard !overflow else {
+            replyError(ErrorReply.overflow)
+            return
+        }
+        guard checkSizes(key: key, valueLength: 0) else { return }
+        // The digits are formatted on the stack: no allocation per INCR.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.decimalDigitsMax) { digits in
+            let length = Self.formatDecimal(sum, into: digits)
+            stagePut(key, UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(digits)[(Self.decimalDigitsMax - length)...]),
+                     expiresAtMillis: current.expiresAtMillis)
+        }
+        if commit() { output.writeInteger(sum) }
+    }
+
+    /// Longest decimal Int64 with its sign.
+    static let decimalDigitsMax = 20
+
+    /// Writes `value` right-aligned at the end of `digits`; returns how many bytes it used.
+    static func formatDecimal(_ value: Int, into digits: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var magnitude = value.magnitude
+        var position = digits.count
+        repeat {
+            position -= 1
+            digits[position] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+        if value < 0 {
+            position -= 1
+            digits[position] = UInt8(ascii: "-")
+        }
+        return digits.count - position
+    }
+
+    /// The key's integer value (0 when absent) and expiry; nil when the value is not an integer.
+    /// Outside EXEC the value is parsed straight from the engine's map, without a copy.
+    private func currentInteger(_ key: ByteBuffer) -> (value: Int, expiresAtMillis: Int64?)? {
+        guard overlay == nil else {
+            guard let current = lookup(key) else { return (0, nil) }
+            return RESPInteger.parse(current.value).map { ($0, current.expiresAtMillis) }
+        }
+        guard let info = store.info(forKey: key.readableBytesView, in: keyspace) else { return (0, nil) }
+        switch try? store.withValue(forKey: key.readableBytesView, in: keyspace, { RESPInteger.parse($0) }) {
+        case .none: return (0, nil)  // expired between the two reads
+        case .some(.none): return nil
+        case .some(.some(let value)): return (value, info.expiresAtMillis)
+        }
+    }
+
+    func incrementByFloat() {
+        let key = argv[1]
+        guard let amount = argv[2].doubleValue else {
+            replyError(ErrorReply.notFloat)
+            return
+        }
+        let current = lookup(key)
+        var number = 0.0
+        if let value = current?.value {
+            guard let parsed = ByteBuffer(bytes: value).doubleValue else {
+                replyError(ErrorReply.notFloat)
+                return
+            }
+            number = parsed
+        }
+        let sum = number + amount
+        guard sum.isFinite else {
+            replyError(ErrorReply.incrementNaN)
+            return
+        }
+        guard checkSizes(key: key, valueLength: 0) else { return }
+        let text = Self.formatDouble(sum)
+        stagePut(key, Array(text.utf8), expiresAtMillis: current?.expiresAtMillis)
+        if commit() { output.writeBulkString(text) }
+    }
+
+    /// Like Redis's `%.17Lg` with trailing zeros removed: integral values print without a
+    /// fraction or exponent.
+    static func formatDouble(_ value: Double) -> String {
+        if value == value.rounded() && abs(value) < 1e17 { return String(Int64(value)) }
+        return "\(value)"
+    }
+}

@@ -1,0 +1,91 @@
+import NIOCore
+import Swiftcask
+
+/// MULTI / EXEC / DISCARD / WATCH. EXEC runs the queue against an overlay and writes all its
+/// changes as one engine batch: atomic for other clients and after a crash.
+extension ClientSession {
+    /// Most commands one MULTI may queue; a bound on the client's memory.
+    static let queuedCommandsMax = 1_000_000
+
+    func multi() {
+        guard transaction == nil else {
+            replyError(ErrorReply.nestedMulti)
+            return
+        }
+        transaction = Transaction()
+        output.writeOK()
+    }
+
+    func discard() {
+        guard transaction != nil else {
+            replyError(ErrorReply.discardWithoutMulti)
+            return
+        }
+        transaction = nil
+        unwatchAll()
+        output.writeOK()
+    }
+
+    func watch() {
+        guard transaction == nil else {
+            replyError(ErrorReply.watchInsideMulti)
+            return
+        }
+        let id = handle.id
+        var added: [WatchRegistry.Key] = []
+        for key in argv.dropFirst() {
+            let watched = WatchRegistry.Key(keyspace: keyspace.rawValue, bytes: key.bytes)
+            if !watchedKeys.contains(watched) && !added.contains(watched) { added.append(watched) }
+        }
+        if !added.isEmpty {
+            state.watches.withLock { registry in
+                for key in added { registry.watch(key, by: id) }
+            }
+            state.watchedKeyCount.add(added.count, ordering: .relaxed)
+            watchedKeys.append(contentsOf: added)
+        }
+        output.writeOK()
+    }
+
+    func exec() {
+        guard let queued = transaction else {
+            replyError(ErrorReply.execWithoutMulti)
+            return
+        }
+        transaction = nil
+        if queued.hasErrors {
+            unwatchAll()
+            replyError(ErrorReply.execAbort)
+            return
+        }
+        let dirty = handle.isWatchDirty.load(ordering: .relaxed)
+        unwatchAll()
+        if dirty {
+            output.writeNullArray(protocolVersion)
+            return
+        }
+        let replyStart = output.writerIndex
+        let errorsBefore = counters.errorReplies
+        overlay = Overlay()
+        output.writeArrayHeader(queued.queued.count)
+        for command in queued.queued {
+            argv.removeAll(keepingCapacity: true)
+            command.split(into: &argv)
+            // Queued commands passed lookup and arity checks when they were queued.
+            guard let entry = state.registry.entry(named: argv[0]) else { continue }
+            dispatch(entry.id)
+            counters.totalCommandsProcessed += 1
+        }
+        let staged = overlay!.batch
+        overlay = nil
+        guard !staged.isEmpty else { return }
+        do {
+            pendingTicket = try store.writeDeferred(staged).ticket
+        } catch {
+            // Nothing was applied: replace the optimistic replies with the engine's reason.
+            output.moveWriterIndex(to: replyStart)
+            counters.errorReplies = errorsBefore
+            replyError("EXECABORT Transaction discarded: \(error.description)")
+        }
+    }
+}

@@ -1,0 +1,215 @@
+import NIOCore
+import Swiftcask
+
+/// One client's state and command execution. Confined to the connection's event loop;
+/// replies are appended to `output`, which the connection handler flushes once per read.
+final class ClientSession {
+    let state: ServerState
+    let store: Store
+    let handle: ClientHandle
+    let durability: Durability
+
+    /// Replies of the current read batch.
+    var output: ByteBuffer
+    /// The current command's arguments, slices of its frame; capacity is reused.
+    var argv: [ByteBuffer] = []
+    var protocolVersion = RESPVersion.resp2
+    var isAuthenticated: Bool
+    /// Logical database (SELECT) and the physical keyspace it maps to right now.
+    var database = 0
+    var keyspace = Keyspace.default
+    private var databaseMapVersion = -1
+
+    var transaction: Transaction?
+    var watchedKeys: [WatchRegistry.Key] = []
+    /// Reused for every write; emptied after each commit.
+    var batch = WriteBatch()
+    /// Set while EXEC runs: staged writes, visible to the transaction's own reads.
+    var overlay: Overlay?
+    /// The newest write of the current read batch, for `--appendfsync always`.
+    var pendingTicket: CommitTicket?
+
+    var clientName = ""
+    var libraryName = ""
+    var libraryVersion = ""
+    /// Set by QUIT, protocol errors and CLIENT KILL of oneself: close after the flush.
+    var closeAfterFlush = false
+
+    var counters = ServerCounters()
+    var commandCounters: CommandStatistics
+    var touchedCommands: [Int] = []
+    private var lastCommandName = "NULL"
+    /// Monotonic time at the end of the previous command, or at the start of the read.
+    var clockNanos: UInt64 = 0
+
+    struct Transaction {
+        var queued: [RESPCommand] = []
+        var hasErrors = false
+    }
+
+    init(state: ServerState, handle: ClientHandle, allocator: ByteBufferAllocator) {
+        self.state = state
+        self.store = state.store
+        self.handle = handle
+        self.durability = state.startup.appendfsync
+        self.output = allocator.buffer(capacity: Self.outputInitialBytes)
+        self.isAuthenticated = !state.configuration.withLock { $0.requiresPassword }
+        self.commandCounters = CommandStatistics(commandCount: state.registry.entries.count)
+        argv.reserveCapacity(Self.argumentsReservedCount)
+        refreshKeyspace()
+    }
+
+    static let outputInitialBytes = 4 * 1024
+    static let argumentsReservedCount = 16
+
+    var now: Int64 { SystemClock.wallMillis() }
+
+    // MARK: execution
+
+    /// Runs one request: lookup, arity, auth and MULTI checks, then the command itself.
+    func execute(_ command: RESPCommand) {
+        argv.removeAll(keepingCapacity: true)
+        command.split(into: &argv)
+        guard let entry = state.registry.entry(named: argv[0]) else {
+            rejectUnknown()
+            return
+        }
+        if state.serializesCommands {
+            state.executionLock.withLock { _ in run(entry, command) }
+        } else {
+            run(entry, command)
+        }
+    }
+
+    private func run(_ entry: CommandRegistry.Entry, _ command: RESPCommand) {
+        let index = entry.index
+        guard entry.acceptsArgumentCount(argv.count) else {
+            reject(index, ErrorReply.wrongArity(entry.spec.name))
+            return
+        }
+        if !isAuthenticated && !entry.flags.contains(.noAuth) {
+            reject(index, ErrorReply.noAuth)
+            return
+        }
+        if transaction != nil && !Self.runsInsideMulti.contains(entry.id) {
+            guard transaction!.queued.count < Self.queuedCommandsMax else {
+                reject(index, "ERR too many commands queued in MULTI (the limit is \(Self.queuedCommandsMax))")
+                return
+            }
+            transaction!.queued.append(command)
+            output.writeQueued()
+            return
+        }
+        refreshKeyspace()
+        let errorsBefore = counters.errorReplies
+        dispatch(entry.id)
+        // One clock read per command: each duration runs from the previous command's end
+        // (or the read's start), so it includes this command's decoding.
+        let finished = SystemClock.monotonicNanos()
+        let micros = Int((finished &- clockNanos) / 1000)
+        clockNanos = finished
+        if commandCounters.counters[index].calls == 0 { touchedCommands.append(index) }
+        commandCounters.counters[index].calls += 1
+        commandCounters.counters[index].micros += micros
+        if counters.errorReplies != errorsBefore { commandCounters.counters[index].failedCalls += 1 }
+        counters.totalCommandsProcessed += 1
+        lastCommandName = entry.spec.name
+        let threshold = state.slowlogThresholdMicros.load(ordering: .relaxed)
+        if threshold >= 0 && micros >= threshold { recordSlow(micros: micros) }
+    }
+
+    /// Commands that act at once inside MULTI instead of being queued.
+    static let runsInsideMulti: Set<CommandID> = [.exec, .discard, .multi, .watch, .quit, .reset]
+
+    /// Errors for commands that never ran (unknown name, arity, auth): Redis counts them as rejected.
+    private func reject(_ index: Int, _ text: String) {
+        if transaction != nil { transaction!.hasErrors = true }
+        if commandCounters.counters[index].calls == 0 && commandCounters.counters[index].rejectedCalls == 0 {
+            touchedCommands.append(index)
+        }
+        commandCounters.counters[index].rejectedCalls += 1
+        replyError(text)
+    }
+
+    private func rejectUnknown() {
+        if transaction != nil { transaction!.hasErrors = true }
+        let name = argv[0].text
+        if Self.otherTypeCommands.contains(name.lowercased()) {
+            replyError(ErrorReply.unsupportedType(name.lowercased()))
+        } else {
+            replyError(ErrorReply.unknownCommand(name, arguments: argv.dropFirst().map(\.text)[...]))
+        }
+    }
+
+    private func recordSlow(micros: Int) {
+        let arguments = argv.map(\.bytes)
+        let maxLength = state.configuration.withLock { $0.slowlogMaxLen }
+        let peer = handle.peer
+        let name = clientName
+        state.slowLog.withLock {
+            $0.record(durationMicros: micros, arguments: arguments, peer: peer, clientName: name,
+                      timestampSeconds: Int(SystemClock.wallMillis() / 1000), maxLength: maxLength)
+        }
+    }
+
+    func refreshKeyspace() {
+        let version = state.databaseMapVersion.load(ordering: .acquiring)
+        guard version != databaseMapVersion else { return }
+        databaseMapVersion = version
+        keyspace = state.physicalKeyspace(ofDatabase: database)
+    }
+
+    // MARK: batch boundaries
+
+    /// Publishes this batch's counters and client details: one lock each per read batch.
+    func finishBatch() {
+        if !touchedCommands.isEmpty {
+            // Read in place under the lock: copying the arrays would allocate per batch.
+            state.commandStatistics.withLock { $0.merge(self.commandCounters, touched: self.touchedCommands) }
+            for index in touchedCommands { commandCounters.counters[index] = CommandStatistics.Counters() }
+            touchedCommands.removeAll(keepingCapacity: true)
+        }
+        state.counters.withLock { $0.merge(self.counters) }
+        counters = ServerCounters()
+        let snapshot = (clientName, database, lastCommandName, transaction != nil, watchedKeys.count, protocolVersion.rawValue, libraryName, libraryVersion)
+        let nowMillis = now
+        handle.details.withLock { details in
+            (details.name, details.database, details.lastCommand, details.inTransaction, details.watchedKeys,
+             details.protocolVersion, details.libraryName, details.libraryVersion) = snapshot
+            details.lastInteractionMillis = nowMillis
+        }
+    }
+
+    /// Removes this client's watches; called on UNWATCH, EXEC, DISCARD, RESET and disconnect.
+    func unwatchAll() {
+        guard !watchedKeys.isEmpty else { return }
+        let keys = watchedKeys
+        let id = handle.id
+        state.watches.withLock { $0.unwatch(keys, by: id) }
+        state.watchedKeyCount.subtract(keys.count, ordering: .relaxed)
+        watchedKeys.removeAll()
+        handle.isWatchDirty.store(false, ordering: .relaxed)
+    }
+
+    // MARK: replies
+
+    func replyError(_ text: String) {
+        counters.errorReplies += 1
+        output.writeError(text)
+    }
+
+    func replyWrongArity() {
+        replyError(ErrorReply.wrongArity(argv[0].text.lowercased()))
+    }
+
+    /// Commands of data types this server does not store.
+    static let otherTypeCommands: Set<String> = Set("""
+        lpush rpush lpushx rpushx lpop rpop llen lrange lindex lset lrem linsert ltrim lmove blpop brpop brpoplpush rpoplpush lpos lmpop blmpop blmove \
+        sadd srem smembers sismember smismember scard spop srandmember smove sinter sinterstore sintercard sunion sunionstore sdiff sdiffstore sscan \
+        hset hget hmset hmget hgetall hdel hexists hincrby hincrbyfloat hkeys hvals hlen hsetnx hstrlen hscan hrandfield \
+        zadd zrem zrange zrangebyscore zrevrange zrevrangebyscore zrank zrevrank zscore zmscore zcard zcount zincrby zpopmin zpopmax bzpopmin bzpopmax zscan zrangestore zunion zunionstore zinter zinterstore zdiff zdiffstore zlexcount zrangebylex zrevrangebylex zremrangebyrank zremrangebyscore zremrangebylex zrandmember zmpop bzmpop \
+        xadd xrange xrevrange xlen xread xreadgroup xgroup xack xdel xtrim xinfo xpending xclaim xautoclaim \
+        pfadd pfcount pfmerge geoadd geodist geohash geopos georadius geosearch geosearchstore \
+        subscribe unsubscribe psubscribe punsubscribe publish pubsub ssubscribe sunsubscribe spublish
+        """.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+}

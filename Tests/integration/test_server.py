@@ -1,0 +1,296 @@
+"""Integration tests: the real binary against redis-cli, redis-py and redis-benchmark."""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+
+from conftest import BINARY, redis_cli
+
+EXPIRY_POLLS_MAX = 100  # x 20 ms
+
+
+def raw_exchange(port, payload, read_bytes=4096):
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(payload)
+        chunks = []
+        for _ in range(100):
+            chunk = connection.recv(read_bytes)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def test_redis_cli_round_trip(server):
+    assert redis_cli(server.port, "SET", "greeting", "hello world") == "OK"
+    assert redis_cli(server.port, "GET", "greeting") == "hello world"
+    assert redis_cli(server.port, "INCR", "n") == "1"
+    assert redis_cli(server.port, "NOSUCH") == "ERR unknown command 'NOSUCH', with args beginning with:"
+    assert "redis_version:" in redis_cli(server.port, "INFO", "server")
+    # redis-cli fetches COMMAND DOCS for hints; piping commands exercises its non-interactive path.
+    output = redis_cli(server.port, stdin="SET a 1\nGET a\nDBSIZE\n")
+    assert output.splitlines() == ["OK", "1", "3"]
+
+
+def test_inline_commands_and_protocol_errors(server):
+    assert raw_exchange(server.port, b"PING\r\nECHO hi\r\nQUIT\r\n") == b"+PONG\r\n$2\r\nhi\r\n+OK\r\n"
+    assert raw_exchange(server.port, b"*1\r\n+PING\r\n") == b"-ERR Protocol error: expected '$', got '+'\r\n"
+    assert raw_exchange(server.port, b"*1\r\n$999999999999\r\n") == b"-ERR Protocol error: invalid bulk length\r\n"
+    assert raw_exchange(server.port, b'SET "unbalanced\r\n') == b"-ERR Protocol error: unbalanced quotes in request\r\n"
+    # The server keeps serving other clients through all of it.
+    assert server.client().ping()
+
+
+def test_python_client_pipelines(server):
+    client = server.client()
+    pipe = client.pipeline(transaction=False)
+    for index in range(1000):
+        pipe.set(f"key:{index}", f"value:{index}")
+    for index in range(1000):
+        pipe.get(f"key:{index}")
+    results = pipe.execute()
+    assert results[:1000] == [True] * 1000
+    assert results[1000:] == [f"value:{index}".encode() for index in range(1000)]
+    assert client.dbsize() == 1000
+    assert client.mget("key:1", "key:2", "missing") == [b"value:1", b"value:2", None]
+
+
+def test_transactions_with_watch(server):
+    client = server.client()
+    other = server.client()
+    client.set("balance", 100)
+
+    with client.pipeline() as pipe:
+        pipe.watch("balance")
+        other.set("balance", 50)          # a concurrent change
+        pipe.multi()
+        pipe.decrby("balance", 10)
+        with pytest.raises(redis.WatchError):
+            pipe.execute()
+    assert client.get("balance") == b"50"
+
+    def debit(pipe):
+        current = int(pipe.get("balance"))
+        pipe.multi()
+        pipe.set("balance", current - 10)
+    client.transaction(debit, "balance")
+    assert client.get("balance") == b"40"
+
+    with client.pipeline(transaction=True) as pipe:
+        pipe.set("a", 1).incr("a").get("a")
+        assert pipe.execute() == [True, 2, b"2"]
+
+
+def test_scan_iter_sees_every_key(server):
+    client = server.client()
+    client.mset({f"user:{index}": index for index in range(500)})
+    client.mset({f"other:{index}": index for index in range(50)})
+    found = set(client.scan_iter(match="user:*", count=37))
+    assert found == {f"user:{index}".encode() for index in range(500)}
+    assert len(client.keys("other:*")) == 50
+
+
+def test_expiry(server):
+    client = server.client()
+    client.set("short", "x", px=100)
+    client.set("long", "y", ex=1000)
+    assert 0 < client.pttl("short") <= 100
+    assert 990 <= client.ttl("long") <= 1000
+    assert client.ttl("missing") == -2
+    for _ in range(EXPIRY_POLLS_MAX):
+        if client.get("short") is None:
+            break
+        time.sleep(0.02)
+    assert client.get("short") is None
+    assert client.exists("short") == 0
+    assert client.persist("long") and client.ttl("long") == -1
+    assert client.expire("long", 5, gt=True) is False  # no expiry counts as infinite for GT
+
+
+def test_resp3_hello(server):
+    client = server.client(protocol=3)
+    assert client.set("k", "v")
+    assert client.get("k") == b"v"
+    assert client.get("missing") is None
+    assert client.config_get("databases") == {b"databases": b"16"} or client.config_get("databases") == {"databases": "16"}
+
+
+def parse_benchmark_keys(client, pattern):
+    return {key: client.get(key) for key in client.scan_iter(match=pattern, count=1000)}
+
+
+@pytest.mark.parametrize("pipeline", ["1", "16"])
+def test_redis_benchmark_replies_are_right(server, pipeline):
+    requests = 20000
+    result = subprocess.run(
+        ["redis-benchmark", "-p", str(server.port), "-t", "set,get,incr,mset,ping", "-n", str(requests),
+         "-r", "1000", "-c", "20", "-P", pipeline, "-q"],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "SET" in result.stdout and "requests per second" in result.stdout
+    client = server.client()
+    # Every INCR landed: the counters sum to the number of INCR requests.
+    counters = parse_benchmark_keys(client, "counter:*")
+    assert sum(int(value) for value in counters.values()) == requests
+    # SET and MSET store redis-benchmark's one 3-byte payload under key:NNNNNNNNNNNN.
+    values = parse_benchmark_keys(client, "key:*")
+    assert values and len(set(values.values())) == 1 and len(next(iter(values.values()))) == 3
+    assert all(len(key) == len(b"key:000000000000") for key in values)
+
+
+def test_thousand_concurrent_connections(server):
+    connections = []
+    try:
+        for _ in range(1000):
+            connections.append(socket.create_connection(("127.0.0.1", server.port), timeout=10))
+        clients = int(server.client().info("clients")["connected_clients"])
+        assert clients >= 1000
+        for index, connection in enumerate(connections):
+            connection.sendall(f"*2\r\n$4\r\nINCR\r\n$4\r\nhits\r\n".encode())
+        for connection in connections:
+            reply = connection.recv(64)
+            assert reply.startswith(b":")
+        assert server.client().get("hits") == b"1000"
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def test_restart_keeps_data_swapdb_and_ttl(make_server):
+    server = make_server().start()
+    client = server.client()
+    client.set("persisted", "yes")
+    client.set("ttl", "v", ex=1000)
+    db3 = server.client(db=3)
+    db3.set("in3", "x")
+    server.client().swapdb(0, 3)
+    assert server.stop() == 0
+    server.start()
+    again = server.client()
+    assert again.get("in3") == b"x"
+    assert again.get("persisted") is None
+    moved = server.client(db=3)
+    assert moved.get("persisted") == b"yes"
+    assert 900 < moved.ttl("ttl") <= 1000
+
+
+def test_appendfsync_always(make_server):
+    server = make_server("--appendfsync", "always").start()
+    client = server.client()
+    pipe = client.pipeline(transaction=False)
+    for index in range(500):
+        pipe.set(f"k{index}", index)
+    assert pipe.execute() == [True] * 500
+    with client.pipeline(transaction=True) as tx:
+        tx.incr("n").incr("n").get("n")
+        assert tx.execute() == [1, 2, b"2"]
+    result = subprocess.run(["redis-benchmark", "-p", str(server.port), "-t", "set,incr", "-n", "4800",
+                             "-r", "100", "-c", "20", "-P", "16", "-q"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    counters = parse_benchmark_keys(client, "counter:*")
+    assert sum(int(value) for value in counters.values()) == 4800  # a multiple of -P: exact
+    assert server.client().info("persistence")["appendfsync"] == "always"
+    assert server.stop() == 0
+    server.start()
+    assert server.client().get("k499") == b"499"
+
+
+def test_requirepass(make_server):
+    server = make_server("--requirepass", "s3cret").start()
+    with pytest.raises(redis.AuthenticationError):
+        server.client().get("k")
+    assert server.client(password="s3cret").set("k", "v")
+    assert redis_cli(server.port, "-a", "s3cret", "--no-auth-warning", "GET", "k") == "v"
+
+
+def test_maxclients(make_server):
+    server = make_server("--maxclients", "2").start()
+    first, second = server.client(), server.client()
+    assert first.ping() and second.ping()
+    # The refusal is written at accept; sending nothing avoids a reset racing the reply.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as third:
+        assert third.recv(4096) == b"-ERR max number of clients reached\r\n"
+        assert third.recv(4096) == b""
+
+
+def test_shutdown_command_exits_cleanly(server):
+    client = server.client()
+    client.set("k", "v")
+    try:
+        client.shutdown(nosave=False)
+    except redis.ConnectionError:
+        pass
+    assert server.process.wait(timeout=20) == 0
+
+
+def test_bad_flags_and_locked_directory_exit_nonzero(server, workdir):
+    bad = subprocess.run([BINARY, "--appendfsync", "sometimes", "--dir", os.path.join(workdir, "x")],
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode != 0 and "appendfsync" in bad.stderr
+    locked = subprocess.run([BINARY, "--port", "0", "--dir", os.path.join(workdir, "data")],
+                            capture_output=True, text=True, timeout=30)
+    assert locked.returncode != 0 and "cannot open data directory" in locked.stderr
+
+
+def test_help_lists_every_flag_with_defaults():
+    if not os.path.exists(BINARY):
+        pytest.skip("server binary not built")
+    output = subprocess.run([BINARY, "--help"], capture_output=True, text=True, timeout=30).stdout
+    for flag in ["--bind", "--port", "--dir", "--appendfsync", "--threads", "--maxclients", "--requirepass",
+                 "--databases", "--proto-max-bulk-len", "--client-query-buffer-limit",
+                 "--client-output-buffer-limit", "--io-backend", "--segment-size", "--loglevel"]:
+        assert flag in output
+    assert "default: 6379" in output
+
+
+def resident_bytes(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def test_slow_reader_is_closed_at_the_output_limit_and_memory_stays_bounded(make_server):
+    server = make_server("--client-output-buffer-limit", "8mb").start()
+    client = server.client()
+    client.set("big", b"x" * (1024 * 1024))
+    baseline = resident_bytes(server.process.pid)
+    reader = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    try:
+        # 500 MiB of replies requested and not read: Redis closes such a client at its limit.
+        reader.sendall(b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n" * 500)
+        for _ in range(10):
+            assert client.ping()
+            assert resident_bytes(server.process.pid) - baseline < 64 * 1024 * 1024
+            time.sleep(0.02)
+        received = 0
+        for _ in range(10_000):
+            try:
+                chunk = reader.recv(1 << 20)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            received += len(chunk)
+        assert received < 500 * 1024 * 1024, "the slow reader got every reply"
+        for _ in range(500):  # bounded: up to 10 s on a loaded machine
+            if int(client.info("clients")["connected_clients"]) == 1:
+                break
+            time.sleep(0.02)
+        assert int(client.info("clients")["connected_clients"]) == 1
+    finally:
+        reader.close()
+    assert client.get("big") == b"x" * (1024 * 1024)
+
+
+def test_oversized_bulk_is_refused_before_its_bytes(make_server):
+    server = make_server("--proto-max-bulk-len", "1mb").start()
+    reply = raw_exchange(server.port, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048577\r\n")
+    assert reply == b"-ERR Protocol error: invalid bulk length\r\n"
+    assert server.client().set("k", b"y" * (1024 * 1024))

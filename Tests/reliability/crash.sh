@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Crash and power-cut torture. Usage: Tests/reliability/crash.sh [cycles]   (default 200)
+# Power cuts (Swift tests), then kill -9 torture of the embedded API and of the server.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cycles="${1:-200}"
+swift build -c release
+swift test --filter PowerCutTests
+SWIFTCASK_CRASH_CYCLES="$cycles" \
+SWIFTCASK_TORTURE_BIN="${SWIFTCASK_TORTURE_BIN:-.build/release/swiftcask-torture}" \
+SWIFTCASK_SERVER_BIN="${SWIFTCASK_SERVER_BIN:-.build/release/swiftcask-server}" \
+    python3 -m pytest -q -s -rs Tests/integration/test_reliability.py -k crash_torture

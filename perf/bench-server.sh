@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# swiftcask-server vs redis-server 7, side by side in one run, alternating per test.
+# Prints requests/s, p50/p99 latency and server CPU µs per request (from /proc/PID/stat),
+# with swiftcask/redis ratios. Not a timed test: it reports, it does not gate.
+#
+# Environment (defaults = the issue's full run; e.g. N=100000 for a quick one):
+#   N=1000000 R=1000000 C=50 TESTS=set,get,incr,mset,ping PIPELINES="1 16"
+#   MODES="everysec always no"  BIN=.build/release/swiftcask-server  REDIS=redis-server
+set -euo pipefail
+
+N=${N:-1000000}
+R=${R:-1000000}
+C=${C:-50}
+TESTS=${TESTS:-set,get,incr,mset,ping}
+PIPELINES=${PIPELINES:-"1 16"}
+MODES=${MODES:-"everysec always no"}
+BIN=${BIN:-.build/release/swiftcask-server}
+REDIS=${REDIS:-redis-server}
+VALUE_BYTES=3
+READY_POLLS_MAX=200   # x 50 ms
+
+for tool in redis-benchmark redis-cli "$REDIS"; do
+    command -v "$tool" >/dev/null || { echo "bench-server: $tool not found" >&2; exit 1; }
+done
+[ -x "$BIN" ] || { echo "bench-server: $BIN not built (make build)" >&2; exit 1; }
+case "$BIN" in *debug*) echo "WARNING: $BIN looks like a debug build; numbers will be meaningless" >&2 ;; esac
+
+WORK=$(mktemp -d /tmp/bench-server.XXXXXX)
+SC_PID=""
+REDIS_PID=""
+cleanup() {
+    [ -n "$SC_PID" ] && kill "$SC_PID" 2>/dev/null || true
+    [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap "exit 130" INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+wait_ready() {
+    local port=$1
+    for _ in $(seq "$READY_POLLS_MAX"); do
+        [ "$(redis-cli -p "$port" PING 2>/dev/null)" = "PONG" ] && return 0
+        sleep 0.05
+    done
+    echo "bench-server: server on port $port did not start" >&2
+    exit 1
+}
+
+# utime + stime of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+TICKS_PER_SECOND=$(getconf CLK_TCK)
+
+# Runs one redis-benchmark test; prints "rps p50 p99 cpu_us_per_request".
+measure() {
+    local port=$1 pid=$2 test=$3 pipeline=$4
+    local before after csv
+    before=$(cpu_ticks "$pid")
+    csv=$(redis-benchmark -p "$port" -t "$test" -n "$N" -r "$R" -c "$C" -P "$pipeline" -d "$VALUE_BYTES" --csv 2>/dev/null | tail -1)
+    after=$(cpu_ticks "$pid")
+    echo "$csv" | awk -F'","' -v ticks=$((after - before)) -v hz="$TICKS_PER_SECOND" -v n="$N" '{
+        gsub(/"/, "", $0); split($0, f, ",");
+        printf "%s %s %s %.2f\n", f[2], f[5], f[7], ticks / hz * 1e6 / n }'
+}
+
+echo "# swiftcask-server vs $("$REDIS" --version | awk '{print $1, $3}')"
+echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r)"
+echo "# redis-benchmark -n $N -r $R -c $C -d $VALUE_BYTES; binary $BIN"
+printf "%-9s %-3s %-5s | %12s %12s %6s | %7s %7s %7s %7s | %8s %8s %6s\n" \
+    mode P test "sc req/s" "redis req/s" ratio "sc p50" "sc p99" "r p50" "r p99" "sc µs/rq" "r µs/rq" "cpu x"
+
+declare -A REDIS_EVERYSEC_RPS
+for mode in $MODES; do
+    SC_PORT=$(free_port)
+    REDIS_PORT=$(free_port)
+    rm -rf "$WORK/sc" "$WORK/redis"
+    mkdir -p "$WORK/sc" "$WORK/redis"
+    "$BIN" --port "$SC_PORT" --dir "$WORK/sc" --appendfsync "$mode" --loglevel warning >"$WORK/sc.log" 2>&1 &
+    SC_PID=$!
+    "$REDIS" --port "$REDIS_PORT" --dir "$WORK/redis" --save '' --appendonly yes --appendfsync "$mode" \
+        --daemonize no --logfile "$WORK/redis.log" &
+    REDIS_PID=$!
+    wait_ready "$SC_PORT"
+    wait_ready "$REDIS_PORT"
+    for pipeline in $PIPELINES; do
+        for test in ${TESTS//,/ }; do
+            read -r sc_rps sc_p50 sc_p99 sc_cpu <<<"$(measure "$SC_PORT" "$SC_PID" "$test" "$pipeline")"
+            read -r r_rps r_p50 r_p99 r_cpu <<<"$(measure "$REDIS_PORT" "$REDIS_PID" "$test" "$pipeline")"
+            ratio=$(awk -v a="$sc_rps" -v b="$r_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+            cpu_ratio=$(awk -v a="$sc_cpu" -v b="$r_cpu" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+            printf "%-9s %-3s %-5s | %12s %12s %6s | %7s %7s %7s %7s | %8s %8s %6s\n" \
+                "$mode" "$pipeline" "$test" "$sc_rps" "$r_rps" "$ratio" "$sc_p50" "$sc_p99" "$r_p50" "$r_p99" "$sc_cpu" "$r_cpu" "$cpu_ratio"
+            [ "$mode" = everysec ] && REDIS_EVERYSEC_RPS["$pipeline/$test"]=$r_rps
+            if [ "$mode" = always ] && [ "$test" = set ] && [ -n "${REDIS_EVERYSEC_RPS[$pipeline/set]:-}" ]; then
+                awk -v a="$sc_rps" -v b="${REDIS_EVERYSEC_RPS[$pipeline/set]}" -v p="$pipeline" \
+                    'BEGIN { printf "          swiftcask always SET vs redis everysec SET at -P %s: %.2f (target >= 0.9)\n", p, a / b }'
+            fi
+        done
+    done
+    kill "$SC_PID" "$REDIS_PID"
+    wait "$SC_PID" "$REDIS_PID" 2>/dev/null || true
+    SC_PID=""
+    REDIS_PID=""
+done
+echo "# targets: req/s ratio >= 1.0, cpu x <= 0.8, p99 <= redis"
