@@ -49,7 +49,7 @@ import Testing
         var options = testOptions(backend: .posix, durability: .always, segmentBytes: Limits.segmentBytesMin)
         options.writeBufferBytes = 8 * 1024
         options.autoMerge = false
-        var generator = SeededGenerator(seed: seed())
+        var generator = SplitMix(seed: seed())
         let directory = TemporaryDirectory()
         let holder = PowerCutBackendHolder()
         let store = try Store(directory: directory.path, options: holder.wrapping(options, directory: directory.path))
@@ -143,7 +143,7 @@ struct PowerCutRun {
     static let operationsPerWriterMax = 20_000
 
     func run() throws -> PowerCutFigures {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix(seed: seed)
         var figures = PowerCutFigures()
         /// Keys of earlier generations and whether they survived (checked again every generation).
         var known: [String: Bool] = [:]
@@ -275,7 +275,7 @@ struct PowerCutRun {
     /// A writer thread: unique keys, batches, large values (rotations) and deletions of its
     /// own earlier keys, until told to stop.
     private static func write(store: Store, generation: Int, writer: Int, log: WriterLog, stop: StopFlag, seed: UInt64) {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix(seed: seed)
         var deletable: [String] = []
         var batch = WriteBatch()
         for index in 0..<operationsPerWriterMax {

@@ -170,9 +170,10 @@ extension StoreCore {
     /// Applies a single delete; writes a tombstone only when the key is live.
     func delete(key: UnsafeRawBufferPointer, keyspace: UInt8) throws(StoreError) -> (existed: Bool, ticket: CommitTicket) {
         try checkWritable()
-        guard liveEntry(key, keyspace) != nil else { return (false, CommitTicket(position: appendedPosition)) }
+        let hash = hash(key, keyspace)
+        guard liveEntry(key, keyspace, hash: hash) != nil else { return (false, CommitTicket(position: appendedPosition)) }
         try reserveRoom(RecordHeader.recordLength(keyLength: key.count, valueLength: 0))
-        let removed = appendRecord(flags: .tombstone, keyspace: keyspace, key: key, value: UnsafeRawBufferPointer(start: nil, count: 0), expiresAtMillis: 0, hash: hash(key, keyspace))
+        let removed = appendRecord(flags: .tombstone, keyspace: keyspace, key: key, value: UnsafeRawBufferPointer(start: nil, count: 0), expiresAtMillis: 0, hash: hash)
         return (removed != nil, finishWrite())
     }
 
@@ -215,11 +216,11 @@ extension StoreCore {
             case .put:
                 _ = appendRecord(flags: flags, keyspace: keyspace, key: key, value: operation.value, expiresAtMillis: operation.expiresAtMillis, hash: hash)
             case .delete:
-                guard liveEntry(key, keyspace, nowMillis: nowMillis) != nil else { return }
+                guard liveEntry(key, keyspace, hash: hash, nowMillis: nowMillis) != nil else { return }
                 _ = appendRecord(flags: flags.union(.tombstone), keyspace: keyspace, key: key, value: UnsafeRawBufferPointer(start: nil, count: 0), expiresAtMillis: 0, hash: hash)
                 deletedCount += 1
             case .setExpiry:
-                guard let existing = liveEntry(key, keyspace, nowMillis: nowMillis) else { return }
+                guard let existing = liveEntry(key, keyspace, hash: hash, nowMillis: nowMillis) else { return }
                 // The old value is copied from its record into the new one; the old record stays
                 // intact until a merge, so the source cannot change under the copy.
                 let value = self.value(of: existing, keyLength: key.count)

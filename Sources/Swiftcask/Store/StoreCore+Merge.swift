@@ -33,7 +33,7 @@ extension StoreCore {
             }
             return prefix
         }
-        guard let last = inputs.last else {
+        guard !inputs.isEmpty else {
             return .success(MergeReport(inputSegments: 0, outputSegments: 0, bytesBefore: 0, bytesAfter: 0, recordsCopied: 0, recordsSupersededDuringMerge: 0, seconds: 0))
         }
         let writer = MergeOutputWriter(
@@ -49,12 +49,12 @@ extension StoreCore {
                 try copyLiveRecords(of: input, into: writer, moves: &moves, copiedBytes: &copiedBytes, started: started)
             }
             let outputs = try writer.finish()
-            try writeOutputHints(outputs)
+            let maps = try writeOutputHints(outputs)
             if options.mergeStopAfter == .outputsWritten { return .failure(Self.injectedCrash(.outputsWritten)) }
             try commit(outputs)
             committed = true
             if options.mergeStopAfter == .outputsCommitted { return .failure(Self.injectedCrash(.outputsCommitted)) }
-            let superseded = try switchOver(to: outputs, from: inputs, moves: moves)
+            let superseded = switchOver(to: outputs, mappedAs: maps, from: inputs, moves: moves)
             try deleteInputs(inputs)
             if options.mergeStopAfter == .inputsDeleted { return .failure(Self.injectedCrash(.inputsDeleted)) }
             let bytesBefore = inputs.reduce(0) { $0 + $1.appendEnd }
@@ -140,15 +140,19 @@ extension StoreCore {
         if allowedNanos > elapsed { Clock.sleep(nanoseconds: allowedNanos - elapsed) }
     }
 
-    /// Hints of the outputs, built by reading each output back (and so checking it).
-    private func writeOutputHints(_ outputs: [MergeOutputWriter.Output]) throws {
+    /// Hints of the outputs, built by reading each output back (and so checking it). Returns
+    /// the outputs' maps, which the switch-over hands to the new segments.
+    private func writeOutputHints(_ outputs: [MergeOutputWriter.Output]) throws -> [MappedRegion] {
+        var maps: [MappedRegion] = []
         for output in outputs {
             let map = try MappedRegion(file: output.file, length: output.size)
+            maps.append(map)
             guard let hint = HintFile.encode(segmentID: output.id, segment: map.bytes) else {
                 throw StoreError(.ioFailure, "merge output \(output.temporaryPath) does not read back as written")
             }
             try Self.writeDurably(hint, to: hintPath(forSegment: output.id) + MergeOutputWriter.temporarySuffix, directory: directory)
         }
+        return maps
     }
 
     /// Step 2: the outputs take their final names.
@@ -162,10 +166,12 @@ extension StoreCore {
     }
 
     /// Step 3: the index moves to the copies; returns how many copies were already obsolete.
-    private func switchOver(to outputs: [MergeOutputWriter.Output], from inputs: [Segment], moves: [(old: KeydirEntry, id: UInt32, offset: UInt32)]) throws -> Int {
+    private func switchOver(
+        to outputs: [MergeOutputWriter.Output], mappedAs maps: [MappedRegion], from inputs: [Segment],
+        moves: [(old: KeydirEntry, id: UInt32, offset: UInt32)]
+    ) -> Int {
         var segments: [Segment] = []
-        for output in outputs {
-            let map = try MappedRegion(file: output.file, length: output.size)
+        for (output, map) in zip(outputs, maps) {
             map.adviseRandom()
             let file = SystemFile(descriptor: output.file.descriptor, path: output.finalPath)
             let segment = Segment(id: output.id, replayAfter: anchor(of: inputs), file: file, map: map, capacity: output.size, dataEnd: output.size)

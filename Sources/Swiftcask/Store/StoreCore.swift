@@ -149,8 +149,8 @@ final class StoreCore: @unchecked Sendable {
 
     /// The live entry for a key, removing it first if it has expired (lazy expiry).
     @inline(__always)
-    func liveEntry(_ key: UnsafeRawBufferPointer, _ keyspace: UInt8, nowMillis: Int64? = nil) -> KeydirEntry? {
-        let hash = self.hash(key, keyspace)
+    func liveEntry(_ key: UnsafeRawBufferPointer, _ keyspace: UInt8, hash knownHash: UInt32? = nil, nowMillis: Int64? = nil) -> KeydirEntry? {
+        let hash = knownHash ?? self.hash(key, keyspace)
         guard let found = lookup(key, keyspace, hash: hash) else { return nil }
         if found.hasExpiry {
             let expiresAt = expiry(of: found)

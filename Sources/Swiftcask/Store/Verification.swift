@@ -123,8 +123,7 @@ extension Store {
             report.damage = "a batch starting at offset \(start) has no end record"
             offset = start
         }
-        var garbageEnd = size
-        while garbageEnd > offset && map.bytes[garbageEnd - 1] == 0 { garbageEnd -= 1 }
+        let garbageEnd = StoreCore.endOfNonzeroBytes(map.bytes, from: offset)
         if report.damage == nil && garbageEnd > offset { report.damage = "nonzero bytes after the last record" }
         if report.damage != nil {
             report.damageOffset = offset
