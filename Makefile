@@ -9,7 +9,7 @@ RELEASE_DIR  := .build/release
 APT_PACKAGES := liburing-dev redis-tools redis-server
 PY_PACKAGES  := redis pytest
 
-.PHONY: all deps deps-apt deps-python build build-debug test run bench bench-check bench-server bench-peers \
+.PHONY: all deps deps-apt deps-python build build-debug test run bench bench-check bench-server compare-redis bench-peers \
         profile callgrind startup-curve memory-per-key clean
 
 all: build
@@ -63,6 +63,10 @@ bench-check: deps-apt
 ## bench-server: redis-benchmark against swiftcask-server and redis-server side by side
 bench-server: deps build
 	bash perf/bench-server.sh
+
+## compare-redis: the bench-server comparison written as CSV and a PNG chart
+compare-redis: deps build
+	bash perf/compare-redis.sh
 
 ## bench-peers: the embedded workload on Swiftcask, LMDB, LevelDB and RocksDB, alternating
 bench-peers: deps-apt

@@ -6,6 +6,7 @@
 # Environment (defaults = the full run; e.g. N=100000 for a quick one):
 #   N=1000000 R=1000000 C=50 TESTS=set,get,incr,mset,ping PIPELINES="1 16"
 #   MODES="everysec always no"  BIN=.build/release/swiftcask-server  REDIS=redis-server
+#   CSV=FILE also writes every row to FILE (perf/compare-redis.sh charts it)
 set -euo pipefail
 
 N=${N:-1000000}
@@ -16,6 +17,7 @@ PIPELINES=${PIPELINES:-"1 16"}
 MODES=${MODES:-"everysec always no"}
 BIN=${BIN:-.build/release/swiftcask-server}
 REDIS=${REDIS:-redis-server}
+CSV=${CSV:-}
 VALUE_BYTES=3
 READY_POLLS_MAX=200   # x 50 ms
 
@@ -71,6 +73,7 @@ echo "# redis-benchmark -n $N -r $R -c $C -d $VALUE_BYTES; binary $BIN"
 printf "%-9s %-3s %-5s | %12s %12s %6s | %7s %7s %7s %7s | %8s %8s %6s\n" \
     mode P test "sc req/s" "redis req/s" ratio "sc p50" "sc p99" "r p50" "r p99" "sc µs/rq" "r µs/rq" "cpu x"
 
+[ -n "$CSV" ] && echo "mode,pipeline,test,swiftcask_rps,redis_rps,rps_ratio,swiftcask_p50_ms,swiftcask_p99_ms,redis_p50_ms,redis_p99_ms,swiftcask_cpu_us,redis_cpu_us,cpu_ratio" >"$CSV"
 declare -A REDIS_EVERYSEC_RPS
 for mode in $MODES; do
     SC_PORT=$(free_port)
@@ -92,6 +95,7 @@ for mode in $MODES; do
             cpu_ratio=$(awk -v a="$sc_cpu" -v b="$r_cpu" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
             printf "%-9s %-3s %-5s | %12s %12s %6s | %7s %7s %7s %7s | %8s %8s %6s\n" \
                 "$mode" "$pipeline" "$test" "$sc_rps" "$r_rps" "$ratio" "$sc_p50" "$sc_p99" "$r_p50" "$r_p99" "$sc_cpu" "$r_cpu" "$cpu_ratio"
+            [ -n "$CSV" ] && echo "$mode,$pipeline,$test,$sc_rps,$r_rps,$ratio,$sc_p50,$sc_p99,$r_p50,$r_p99,$sc_cpu,$r_cpu,$cpu_ratio" >>"$CSV"
             [ "$mode" = everysec ] && REDIS_EVERYSEC_RPS["$pipeline/$test"]=$r_rps
             if [ "$mode" = always ] && [ "$test" = set ] && [ -n "${REDIS_EVERYSEC_RPS[$pipeline/set]:-}" ]; then
                 awk -v a="$sc_rps" -v b="${REDIS_EVERYSEC_RPS[$pipeline/set]}" -v p="$pipeline" \

@@ -29,6 +29,10 @@ public final class Store: Sendable {
         }
         self.lockFile = lockFile
         let core = self.core
+        if options.durability == .always && core.active == nil {
+            // The first segment is about to be created: have it zero-filled already.
+            core.prepareSpareSegment()
+        }
         committer = BackgroundThread(name: "swiftcask-commit") { core.runCommitter() }
         maintenance = BackgroundThread(name: "swiftcask-maint") { core.runMaintenance() }
     }
@@ -82,6 +86,8 @@ public final class Store: Sendable {
             committer.join()
             core.writePendingHints()
             core.sealActiveSegmentAtClose()
+            core.spareSegment?.discard()
+            core.spareSegment = nil
             core.monitor.withLock {
                 core.isClosed = true
                 core.monitor.broadcastProgress()

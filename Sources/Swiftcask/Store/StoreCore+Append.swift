@@ -70,15 +70,25 @@ extension StoreCore {
         logger.debug("started segment \(segment.id) (\(capacity) bytes)")
     }
 
-    /// Creates, preallocates, stamps and maps a new segment file, and fsyncs the directory.
+    /// Creates (or takes the zero-filled spare), preallocates, stamps and maps a new segment
+    /// file, and fsyncs the directory.
     func createSegment(capacity: Int) throws(StoreError) -> Segment {
         let id = nextSegmentID
         let path = path(forSegment: id)
         var createdFile: SystemFile?
         do {
-            let file = try SystemFile.open(path, writable: true, create: true, exclusive: true)
-            createdFile = file
-            try file.preallocate(length: capacity)
+            let file: SystemFile
+            if let spare = spareSegment, spare.capacity == capacity {
+                spareSegment = nil
+                monitor.signalMaintenance()
+                createdFile = spare.file
+                try FileSystem.rename(spare.file.path, to: path)
+                file = SystemFile(descriptor: spare.file.descriptor, path: path)
+            } else {
+                file = try SystemFile.open(path, writable: true, create: true, exclusive: true)
+                createdFile = file
+                try file.preallocate(length: capacity)
+            }
             var header = [UInt8](repeating: 0, count: SegmentFormat.headerBytes)
             SegmentHeader(segmentID: id).encode(into: &header)
             try header.withUnsafeBytes { bytes in

@@ -19,6 +19,12 @@ extension StoreCore {
                 continue
             }
             let now = Clock.monotonicNanos()
+            if spareSegmentIsWanted(now: now) {
+                monitor.unlock()
+                prepareSpareSegment()
+                monitor.lock()
+                continue
+            }
             let retryAllowed = lastMergeFailureNanos.map { now &- $0 >= Self.mergeRetryDelayNanos } ?? true
             if failure == nil && !checkpointInProgress && (mergeRequested || (retryAllowed && automaticMergeIsDue())) {
                 let requested = mergeRequested
@@ -50,6 +56,30 @@ extension StoreCore {
             monitor.waitForMaintenance(untilMonotonicNanos: lastActiveExpiryNanos + interval)
         }
         monitor.unlock()
+    }
+
+    /// In `.always` mode, once writes have started, keep a zero-filled segment ready (see
+    /// `SpareSegmentFile`). Lock held.
+    private func spareSegmentIsWanted(now: UInt64) -> Bool {
+        options.durability == .always && spareSegment == nil && active != nil
+            && failure == nil && !isClosing && now >= spareRetryNotBeforeNanos
+    }
+
+    /// Makes the spare segment; call without the lock. A failure (a full disk) is logged and
+    /// retried later: rotation then creates its segment the ordinary way.
+    func prepareSpareSegment() {
+        let outcome = Result { () throws(IOFailure) in
+            try SpareSegmentFile.prepare(in: directory, capacity: options.segmentBytes)
+        }
+        monitor.withLock {
+            switch outcome {
+            case .success(let spare):
+                if isClosing || spareSegment != nil { spare.discard() } else { spareSegment = spare }
+            case .failure(let error):
+                spareRetryNotBeforeNanos = Clock.monotonicNanos() + SpareSegmentFile.retryDelayNanos
+                logger.info("cannot prepare a spare segment (\(error)); segments are created at rotation instead")
+            }
+        }
     }
 
     /// Sealed segments, their dead bytes and total bytes.

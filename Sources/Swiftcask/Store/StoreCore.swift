@@ -74,6 +74,9 @@ final class StoreCore: @unchecked Sendable {
     var lastMergeError: StoreError?
     /// A checkpoint is linking files: merges wait, so no file it links disappears.
     var checkpointInProgress = false
+    /// The next active segment, zero-filled ahead of rotation (`.always` only).
+    var spareSegment: SpareSegmentFile?
+    var spareRetryNotBeforeNanos: UInt64 = 0
 
     // MARK: statistics
 

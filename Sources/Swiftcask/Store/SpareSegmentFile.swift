@@ -1,0 +1,49 @@
+/// A segment file made ahead of time by the maintenance thread, for `.always` durability: its
+/// blocks are written with zeros and synced before any record goes there. On ext4 (and XFS) a
+/// write into fallocated, never-written blocks makes the next fdatasync also commit the
+/// extent's unwritten→written conversion to the journal; with written zeros a group fsync is a
+/// plain data flush (measured here: 216 µs vs 786 µs per 13.6 KB append + fdatasync). Rotation
+/// renames the spare into place, so writers also skip creating and sizing a file under the lock.
+///
+/// The name ends in `.tmp`, so recovery deletes a spare that a crash left behind.
+struct SpareSegmentFile {
+    static let fileName = "spare-segment" + MergeOutputWriter.temporarySuffix
+    /// Zeros written per call while filling.
+    static let zeroChunkBytes = 1 << 20
+    /// After a failed preparation (a full disk, say), wait this long before trying again.
+    static let retryDelayNanos: UInt64 = 5_000_000_000
+
+    let file: SystemFile
+    let capacity: Int
+
+    /// Creates `spare-segment.tmp` in `directory` (replacing a stale one), writes `capacity`
+    /// zero bytes and fdatasyncs it. Leaves no file behind on failure.
+    static func prepare(in directory: String, capacity: Int) throws(IOFailure) -> SpareSegmentFile {
+        let path = directory + "/" + fileName
+        try FileSystem.removeFile(path)
+        let file = try SystemFile.open(path, writable: true, create: true, exclusive: true)
+        do {
+            let zeros = UnsafeMutableRawPointer.allocate(byteCount: zeroChunkBytes, alignment: 4096)
+            defer { zeros.deallocate() }
+            zeros.initializeMemory(as: UInt8.self, repeating: 0, count: zeroChunkBytes)
+            var offset = 0
+            while offset < capacity {
+                let count = min(zeroChunkBytes, capacity - offset)
+                try file.write(zeros, count: count, at: offset)
+                offset += count
+            }
+            try file.synchronizeData()
+        } catch {
+            file.close()
+            try? FileSystem.removeFile(path)
+            throw error
+        }
+        return SpareSegmentFile(file: file, capacity: capacity)
+    }
+
+    /// Closes and deletes the spare (at close, or when it no longer fits the options).
+    func discard() {
+        file.close()
+        try? FileSystem.removeFile(file.path)
+    }
+}

@@ -1,0 +1,75 @@
+import Glibc
+import Testing
+@testable import Swiftcask
+
+@Suite struct SpareSegmentTests {
+    static let segmentBytes = 1 << 20
+    /// How long a test waits for the maintenance thread to make the next spare.
+    static let spareDeadlineNanos: UInt64 = 30_000_000_000
+
+    @Test(arguments: allBackends)
+    func alwaysModeRotatesIntoZeroFilledSpares(backend: IOBackendChoice) throws {
+        let directory = TemporaryDirectory()
+        let sparePath = directory.file(SpareSegmentFile.fileName)
+        let value = [UInt8](repeating: 0xA5, count: 10_000)
+        do {
+            let store = try Store(directory: directory.path, options: testOptions(backend: backend, durability: .always, segmentBytes: Self.segmentBytes))
+            // Made at open, because the first write is about to create a segment.
+            #expect(fileSize(sparePath) == Self.segmentBytes)
+            #expect(readFile(sparePath).allSatisfy { $0 == 0 })
+            let spareInode = inode(of: sparePath)
+
+            try store.put(bytes("first"), value)
+            let firstSegment = try #require(try segmentFiles(in: directory.path).first)
+            #expect(inode(of: firstSegment) == spareInode, "the first segment is the renamed spare")
+
+            for index in 0..<300 { try store.put(bytes("key\(index)"), value) }
+            #expect(try segmentFiles(in: directory.path).count >= 3)
+            #expect(waitForFile(sparePath, size: Self.segmentBytes), "the maintenance thread makes the next spare")
+            try store.close()
+            #expect(!FileSystem.fileExists(sparePath), "close removes the spare")
+        }
+        let reopened = try Store(directory: directory.path, options: testOptions(backend: backend, segmentBytes: Self.segmentBytes))
+        #expect(reopened.count == 301)
+        #expect(try reopened.get(bytes("first")) == value)
+        for index in 0..<300 { #expect(try reopened.get(bytes("key\(index)")) == value) }
+        try reopened.close()
+    }
+
+    @Test func staleSpareFromACrashIsRemovedAtOpen() throws {
+        let directory = TemporaryDirectory()
+        let sparePath = directory.file(SpareSegmentFile.fileName)
+        writeFile(sparePath, [UInt8](repeating: 0x5A, count: 4096))
+        let store = try Store(directory: directory.path, options: testOptions(segmentBytes: Self.segmentBytes))
+        #expect(!FileSystem.fileExists(sparePath))
+        try store.put("alpha", "1")
+        #expect(try store.get("alpha") == bytes("1"))
+        try store.close()
+    }
+
+    @Test(arguments: [Durability.everysec, .no])
+    func otherModesMakeNoSpare(durability: Durability) throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(directory: directory.path, options: testOptions(durability: durability, segmentBytes: Self.segmentBytes))
+        let value = [UInt8](repeating: 1, count: 10_000)
+        for index in 0..<300 { try store.put(bytes("key\(index)"), value) }
+        try store.sync()
+        #expect(!FileSystem.fileExists(directory.file(SpareSegmentFile.fileName)))
+        try store.close()
+    }
+
+    private func inode(of path: String) -> UInt {
+        var status = stat()
+        return stat(path, &status) == 0 ? UInt(status.st_ino) : 0
+    }
+
+    /// Polls (bounded) until `path` exists with `size` bytes.
+    private func waitForFile(_ path: String, size: Int) -> Bool {
+        let deadline = Clock.monotonicNanos() + Self.spareDeadlineNanos
+        while Clock.monotonicNanos() < deadline {
+            if fileSize(path) == size { return true }
+            Clock.sleep(nanoseconds: 10_000_000)
+        }
+        return false
+    }
+}
