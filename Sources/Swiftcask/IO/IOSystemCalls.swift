@@ -83,6 +83,8 @@ struct IOSystemCalls: Sendable {
     }
 
     /// Returns when `error` is worth retrying (counting busy retries), throws it otherwise.
+    /// Anything else, EIO above all, is never retried: after a failed fdatasync the kernel may
+    /// have dropped the dirty pages, and a second fdatasync would succeed without the data.
     static func absorbTransient(_ error: Errno, _ operation: String, _ path: String, busyRetries: inout Int) throws(IOFailure) {
         if error == .interrupted { return }
         if (error == .tryAgain || error == .busy) && busyRetries < busyRetriesMax {
