@@ -39,6 +39,8 @@ static inline void sc_uring_sqe_link(struct io_uring_sqe *sqe) { sqe->flags |= I
 static inline void sc_uring_sqe_set_data64(struct io_uring_sqe *sqe, uint64_t data) { io_uring_sqe_set_data64(sqe, data); }
 static inline int sc_uring_submit(struct io_uring *ring) { return io_uring_submit(ring); }
 static inline int sc_uring_submit_and_wait(struct io_uring *ring, unsigned wait_nr) { return io_uring_submit_and_wait(ring, wait_nr); }
+/// Entries queued but not yet taken by the kernel (a short submit leaves some behind).
+static inline unsigned sc_uring_sq_ready(const struct io_uring *ring) { return io_uring_sq_ready(ring); }
 static inline int sc_uring_wait_cqe(struct io_uring *ring, struct io_uring_cqe **cqe) { return io_uring_wait_cqe(ring, cqe); }
 static inline void sc_uring_cqe_seen(struct io_uring *ring, struct io_uring_cqe *cqe) { io_uring_cqe_seen(ring, cqe); }
 static inline uint64_t sc_uring_cqe_data64(const struct io_uring_cqe *cqe) { return io_uring_cqe_get_data64(cqe); }

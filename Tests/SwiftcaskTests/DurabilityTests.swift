@@ -1,5 +1,4 @@
 import Glibc
-import Synchronization
 import Testing
 @testable import Swiftcask
 
@@ -11,7 +10,7 @@ import Testing
         let store = try Store(directory: directory.path, options: options)
         let threads = 4
         let putsPerThread = 150
-        let acknowledged = Mutex<[String]>([])
+        let acknowledged = TestLock<[String]>([])
         let workers = (0..<threads).map { thread in
             BackgroundThread(name: "writer-\(thread)") {
                 for index in 0..<putsPerThread {
@@ -153,7 +152,7 @@ import Testing
         let directory = TemporaryDirectory()
         let (store, faults) = try storeWithFaults(directory, testOptions(durability: .always))
         faults.inject(.writeFails(.ioError))
-        let failures = Mutex(0)
+        let failures = TestLock(0)
         let workers = (0..<3).map { index in
             BackgroundThread(name: "w\(index)") {
                 do { try store.put(bytes("k\(index)"), bytes("v")) } catch { failures.withLock { $0 += 1 } }

@@ -1,4 +1,3 @@
-import Synchronization
 @testable import Swiftcask
 
 /// Wraps a real backend and fails chosen calls, the way a dying disk would.
@@ -11,7 +10,7 @@ final class FaultInjectingBackend: AppendBackend, @unchecked Sendable {
     }
 
     let inner: AppendBackend
-    private let plan = Mutex<(callsBeforeFault: Int, fault: Fault?)>((0, nil))
+    private let plan = TestLock<(callsBeforeFault: Int, fault: Fault?)>((0, nil))
     var name: String { inner.name }
 
     init(wrapping inner: AppendBackend) { self.inner = inner }
@@ -45,7 +44,7 @@ final class FaultInjectingBackend: AppendBackend, @unchecked Sendable {
 
 /// A store whose backend is wrapped in a `FaultInjectingBackend`.
 func storeWithFaults(_ directory: TemporaryDirectory, _ options: StoreOptions) throws -> (Store, FaultInjectingBackend) {
-    let holder = Mutex<FaultInjectingBackend?>(nil)
+    let holder = TestLock<FaultInjectingBackend?>(nil)
     var options = options
     options.wrapBackend = { inner in
         let wrapped = FaultInjectingBackend(wrapping: inner)

@@ -1,5 +1,5 @@
-"""Reliability and security: crash torture (embedded and server), 10,000 connections, a slow
-reader, and the security defaults.
+"""Reliability and security: crash torture (embedded and server), a full disk (root: a small
+tmpfs), 10,000 connections, a slow reader, and the security defaults.
 
 Environment:
   SWIFTCASK_TORTURE_BIN      the embedded torture worker (default .build/release/swiftcask-torture)
@@ -226,6 +226,84 @@ def test_server_crash_torture(workdir):
     report(f"server crash torture (seed {SEED}): cycles={totals['cycles']} acknowledged_sets={len(ledger.puts)} "
            f"acknowledged_exec={len(ledger.batches_acknowledged)} keys_checked={totals['keys_checked']} "
            f"lost={totals['lost']} partial_exec={totals['partial']} wrong_values={totals['damaged']}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Disk full on a real, small file system: a tmpfs mounted by the test (root only). A filler file
+# takes part of it; the server writes until SET fails with a disk-full error, reads keep
+# working, deleting the filler makes room, and every acknowledged key survives a restart.
+
+DISK_FULL_TMPFS_BYTES = 8 << 20
+DISK_FULL_FILLER_BYTES = 2 << 20
+DISK_FULL_VALUE_BYTES = 1000
+DISK_FULL_SETS_MAX = 20_000        # far more than fits: the loop ends at the error, not here
+
+
+@pytest.fixture
+def small_tmpfs(workdir):
+    mount_point = os.path.join(workdir, "small-disk")
+    os.mkdir(mount_point)
+    if os.geteuid() != 0:
+        pytest.skip("disk-full test skipped: mounting a tmpfs needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_FULL_TMPFS_BYTES}", "tmpfs", mount_point],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"disk-full test skipped: mount -t tmpfs failed: {mounted.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", mount_point], check=False)
+
+
+def disk_full_value(index):
+    return hashlib.sha256(str(index).encode()).digest() * (DISK_FULL_VALUE_BYTES // 32) + str(index).encode()
+
+
+def test_disk_full_fails_cleanly_and_recovers(small_tmpfs, make_server):
+    filler = os.path.join(small_tmpfs, "filler")
+    with open(filler, "wb") as handle:
+        handle.write(b"\0" * DISK_FULL_FILLER_BYTES)
+        os.fsync(handle.fileno())
+    # The log goes to the small disk too; it may lose lines when full, never the store's data.
+    server = make_server("--appendfsync", "always", "--segment-size", "1mb", "--loglevel", "warning",
+                         directory=small_tmpfs).start()
+    client = server.client()
+    acknowledged = []
+    failure = None
+    for index in range(DISK_FULL_SETS_MAX):
+        try:
+            assert client.set(f"k{index}", disk_full_value(index)) is True
+            acknowledged.append(index)
+        except redis.ResponseError as error:
+            failure = str(error)
+            break
+    assert failure is not None, f"{DISK_FULL_SETS_MAX} SETs of {DISK_FULL_VALUE_BYTES} bytes fitted in {DISK_FULL_TMPFS_BYTES} bytes"
+    assert "disk full" in failure, failure
+    assert len(acknowledged) > 100
+    failed_key = f"k{len(acknowledged)}"
+    # Reads keep working and return what was written; the refused write is not there.
+    for index in acknowledged[:: max(1, len(acknowledged) // 200)] + acknowledged[-5:]:
+        assert client.get(f"k{index}") == disk_full_value(index)
+    assert client.get(failed_key) is None
+    # Still full: the same write is refused again, with the same reason, and the server is up.
+    with pytest.raises(redis.ResponseError, match="disk full"):
+        client.set(failed_key, disk_full_value(len(acknowledged)))
+    assert client.ping() is True
+    # Free space: writes work again.
+    os.unlink(filler)
+    after = [f"after{index}" for index in range(200)]
+    for key in after:
+        assert client.set(key, key.encode() * 10) is True
+    assert server.stop() == 0
+    restarted = make_server("--appendfsync", "always", "--segment-size", "1mb", directory=small_tmpfs).start()
+    client = restarted.client()
+    missing = [index for index in acknowledged if client.get(f"k{index}") != disk_full_value(index)]
+    assert not missing, f"acknowledged before the disk filled, lost or wrong after restart: {missing[:10]} ({len(missing)})"
+    assert all(client.get(key) == key.encode() * 10 for key in after)
+    assert client.get(failed_key) is None
+    assert client.dbsize() == len(acknowledged) + len(after)
+    report(f"server disk full: {len(acknowledged)} SETs acknowledged before `{failure}`; "
+           f"{len(after)} after freeing {DISK_FULL_FILLER_BYTES} bytes; all {len(acknowledged) + len(after)} present after restart")
 
 
 # ----------------------------------------------------------------------------------------------

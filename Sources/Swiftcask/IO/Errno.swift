@@ -9,6 +9,10 @@ public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let noSpace = Errno(rawValue: ENOSPC)
     /// EINTR: interrupted by a signal; the call is retried.
     public static let interrupted = Errno(rawValue: EINTR)
+    /// EAGAIN: the kernel is short of a resource right now; retried a bounded number of times.
+    public static let tryAgain = Errno(rawValue: EAGAIN)
+    /// EBUSY: from io_uring_enter, the completion queue is full for now; retried like EAGAIN.
+    public static let busy = Errno(rawValue: EBUSY)
     /// EIO: the device reported an I/O error.
     public static let ioError = Errno(rawValue: EIO)
     /// EWOULDBLOCK: a non-blocking lock is held by someone else.

@@ -1,15 +1,18 @@
-/// The fallback backend: pwrite each chunk (retrying short writes and EINTR), then fdatasync.
+/// The fallback backend: pwrite each chunk (continuing short writes, retrying EINTR and EAGAIN),
+/// then fdatasync each file.
 final class PosixAppendBackend: AppendBackend {
     let name = "posix"
+    private let calls: IOSystemCalls
+
+    init(calls: IOSystemCalls = .live) { self.calls = calls }
 
     func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32]) throws(IOFailure) {
         for chunk in chunks {
-            try SystemFile(descriptor: chunk.descriptor, path: chunk.path)
-                .write(chunk.bytes, count: chunk.count, at: chunk.offset)
+            try calls.writeAll(chunk.descriptor, path: chunk.path, chunk.bytes, count: chunk.count, at: chunk.offset)
         }
         for descriptor in descriptors {
             let path = chunks.first { $0.descriptor == descriptor }?.path ?? "fd \(descriptor)"
-            try SystemFile(descriptor: descriptor, path: path).synchronizeData()
+            try calls.synchronize(descriptor, path: path)
         }
     }
 }

@@ -30,16 +30,7 @@ struct SystemFile: Sendable {
 
     /// Writes all `count` bytes at `offset`, continuing after short writes.
     func write(_ bytes: UnsafeRawPointer, count: Int, at offset: Int) throws(IOFailure) {
-        var written = 0
-        while written < count {
-            let result = pwrite(descriptor, bytes + written, count - written, off_t(offset + written))
-            if result < 0 {
-                if Errno.current == .interrupted { continue }
-                throw IOFailure(operation: "pwrite", path: path, errno: .current)
-            }
-            if result == 0 { throw IOFailure(operation: "pwrite (no progress)", path: path, errno: .ioError) }
-            written += result
-        }
+        try IOSystemCalls.live.writeAll(descriptor, path: path, bytes, count: count, at: offset)
     }
 
     /// Reads exactly `count` bytes at `offset` (fewer only at end of file); returns the count read.
@@ -58,7 +49,7 @@ struct SystemFile: Sendable {
     }
 
     func synchronizeData() throws(IOFailure) {
-        _ = try retryingInterrupts("fdatasync", path) { fdatasync(descriptor) }
+        try IOSystemCalls.live.synchronize(descriptor, path: path)
     }
 
     func synchronize() throws(IOFailure) {
