@@ -65,7 +65,7 @@ extension ClientSession {
             return
         }
         let replyStart = output.writerIndex
-        let errorsBefore = counters.errorReplies
+        let errorsBefore = (counters.errorReplies, counters.errorRepliesByCode)
         overlay = Overlay()
         output.writeArrayHeader(queued.queued.count)
         for command in queued.queued {
@@ -84,7 +84,7 @@ extension ClientSession {
         } catch {
             // Nothing was applied: replace the optimistic replies with the engine's reason.
             output.moveWriterIndex(to: replyStart)
-            counters.errorReplies = errorsBefore
+            (counters.errorReplies, counters.errorRepliesByCode) = errorsBefore
             replyError("EXECABORT Transaction discarded: \(error.description)")
         }
     }
