@@ -90,6 +90,23 @@ import Testing
         #expect(flags.filter { $0.contains(.batchEnd) }.count == 1 && flags.last?.contains(.batchEnd) == true)
     }
 
+    @Test func swapdbInsideExecJoinsTheTransactionBatch() throws {
+        let harness = try TestHarness()
+        let client = try harness.client()
+        _ = try client.call("SET", "in0", "x")
+        try harness.state.store.sync()
+        let logBefore = harness.state.store.statistics.diskBytes
+        let reply = try Self.transaction(client, [["SWAPDB", "0", "1"], ["DBSIZE"], ["SET", "new", "1"]])
+        #expect(reply == "*3\r\n+OK\r\n:0\r\n+OK\r\n")
+        #expect(try client.call("SELECT", "1") == "+OK\r\n")
+        #expect(try client.call("GET", "in0") == Self.bulk("x"))
+        let stored = try harness.state.store.get(ServerState.databaseMapKey, in: ServerState.metadataKeyspace)
+        #expect(stored.map { Array($0.prefix(2)) } == [1, 0])
+        try harness.state.store.sync()
+        let flags = try Self.recordFlags(in: harness.directory, from: logBefore)
+        #expect(flags.count == 2 && flags.allSatisfy { $0.contains(.batchMember) } && flags.last?.contains(.batchEnd) == true)
+    }
+
     /// Flags of the records of the store's only segment from log offset `start` on.
     static func recordFlags(in directory: String, from start: Int) throws -> [RecordFlags] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix("." + SegmentFormat.fileExtension) }.sorted()

@@ -101,6 +101,12 @@ final class ServerState: Sendable {
         statisticsBaseline.withLock { $0 = (Self.expiredKeys(statistics), statistics.mergesCompleted) }
     }
 
+    /// Publishes a new logical→physical mapping; sessions pick it up before their next command.
+    func setDatabaseMap(_ map: [UInt8]) {
+        databaseMap.withLock { $0 = map }
+        databaseMapVersion.add(1, ordering: .releasing)
+    }
+
     func physicalKeyspace(ofDatabase database: Int) -> Keyspace {
         Keyspace(rawValue: databaseMap.withLock { $0[database] })
     }

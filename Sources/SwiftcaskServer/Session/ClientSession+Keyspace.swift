@@ -146,16 +146,21 @@ extension ClientSession {
         }
         var map = state.databaseMap.withLock { $0 }
         map.swapAt(first, second)
-        var record = WriteBatch()
-        record.put(ServerState.databaseMapKey, map, in: ServerState.metadataKeyspace)
-        do {
-            pendingTicket = try store.writeDeferred(record).ticket
-        } catch {
-            replyError("ERR \(error.description)")
-            return
+        if overlay != nil {
+            // Inside EXEC the mapping record joins the transaction's batch; EXEC restores the
+            // in-memory mapping if the engine refuses that batch.
+            overlay!.batch.put(ServerState.databaseMapKey, map, in: ServerState.metadataKeyspace)
+        } else {
+            var record = WriteBatch()
+            record.put(ServerState.databaseMapKey, map, in: ServerState.metadataKeyspace)
+            do {
+                pendingTicket = try store.writeDeferred(record).ticket
+            } catch {
+                replyError("ERR \(error.description)")
+                return
+            }
         }
-        state.databaseMap.withLock { $0 = map }
-        state.databaseMapVersion.add(1, ordering: .releasing)
+        state.setDatabaseMap(map)
         if state.watchedKeyCount.load(ordering: .relaxed) > 0 {
             state.touchAllWatched(keyspace: Keyspace(rawValue: map[first]))
             state.touchAllWatched(keyspace: Keyspace(rawValue: map[second]))
