@@ -90,6 +90,16 @@ import Testing
         #expect(flags.filter { $0.contains(.batchEnd) }.count == 1 && flags.last?.contains(.batchEnd) == true)
     }
 
+    @Test func randomKeyFindsTheOneEngineKeyATransactionKept() throws {
+        let harness = try TestHarness()
+        let client = try harness.client()
+        // Far more deleted keys than RANDOMKEY's draws: the fallback scan must find the survivor.
+        let keys = (0..<(ClientSession.randomKeyDrawsMax * 4)).map { "k\($0)" }
+        for key in keys { _ = try client.call("SET", key, "v") }
+        let reply = try Self.transaction(client, [["DEL"] + keys.dropLast(), ["RANDOMKEY"]])
+        #expect(reply == "*2\r\n:\(keys.count - 1)\r\n" + Self.bulk(keys.last!))
+    }
+
     @Test func swapdbInsideExecJoinsTheTransactionBatch() throws {
         let harness = try TestHarness()
         let client = try harness.client()
