@@ -50,8 +50,10 @@ public struct StoreStatistics: Sendable {
     public var mergesCompleted: UInt64
     /// Bytes of segment files removed by merges, net of what the merges wrote.
     public var mergeReclaimedBytes: UInt64
-    /// Expired keys removed by the active expiry cycle (lazy expiry on access not counted).
+    /// Expired keys removed by the active expiry cycle.
     public var expiredKeysCollected: UInt64
+    /// Expired keys removed when a read or write found them (lazy expiry).
+    public var expiredKeysOnAccess: UInt64
     /// At open: segments whose index came from their hint file, and segments scanned.
     public var segmentsLoadedFromHints: Int
     public var segmentsScanned: Int

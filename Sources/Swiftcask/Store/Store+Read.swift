@@ -90,6 +90,31 @@ extension Store {
         try withExtendedLifetime(segment) { try body(value) }
     }
 
+    /// Lends the value's bytes to `body` with the store lock held, wherever the record is (in
+    /// the map or still in a write buffer): unlike `withValue`, it never waits for a buffer to
+    /// be written, which can take a group fsync. `body` must not call the store and should only
+    /// copy the bytes (writers wait on the lock meanwhile). Nil when the key is absent.
+    @inlinable
+    public func withValueLocked<Key: Collection<UInt8>, Result>(
+        forKey key: Key, in keyspace: Keyspace = .default, _ body: (UnsafeRawBufferPointer) -> Result
+    ) throws(StoreError) -> Result? {
+        var result: Result?
+        try withContiguousBytes(key) { key in
+            Swift.Result { () throws(StoreError) in try lendValueLocked(key, keyspace) { result = body($0) } }
+        }.get()
+        return result
+    }
+
+    /// The lend itself, not generic so it is compiled once and fully optimised.
+    @usableFromInline
+    func lendValueLocked(_ key: UnsafeRawBufferPointer, _ keyspace: Keyspace, _ body: (UnsafeRawBufferPointer) -> Void) throws(StoreError) {
+        try core.monitor.withLock { () throws(StoreError) in
+            if core.isClosed { throw StoreError.closed }
+            guard let entry = core.liveEntry(key, keyspace.rawValue) else { return }
+            body(try core.verifiedValue(of: entry, keyLength: key.count))
+        }
+    }
+
     /// Length and expiry of a key, without reading its value.
     @inlinable
     public func info<Key: Collection<UInt8>>(forKey key: Key, in keyspace: Keyspace = .default) -> EntryInfo? {
@@ -120,6 +145,41 @@ extension Store {
 
     public func count(in keyspace: Keyspace) -> Int {
         core.monitor.withLock { core.keyspaceCounts[Int(keyspace.rawValue)] }
+    }
+
+    /// Live keys of a keyspace that carry an expiry (expired keys not yet collected included,
+    /// as in `count(in:)`).
+    public func expiringCount(in keyspace: Keyspace) -> Int {
+        core.monitor.withLock { core.expiringCounts[Int(keyspace.rawValue)] }
+    }
+
+    /// Keys with an expiry that `averageTimeToLive` samples at most.
+    public static let timeToLiveSampleKeysMax = 64
+    /// Index slots `averageTimeToLive` walks at most, so a keyspace with few expiring keys
+    /// among many costs little (and may find none: the estimate is then 0).
+    public static let timeToLiveSampleSlotsMax = 4096
+
+    /// The average remaining time to live in milliseconds of the keys of a keyspace that carry
+    /// an expiry, estimated from a sample taken at a random place of the index, like Redis's
+    /// `avg_ttl`; 0 when the sample holds no such key.
+    public func averageTimeToLive(in keyspace: Keyspace) -> Int64 {
+        core.monitor.withLock {
+            guard !core.isClosed, core.expiringCounts[Int(keyspace.rawValue)] > 0 else { return 0 }
+            var generator = SystemRandomNumberGenerator()
+            let nowMillis = Clock.unixMillis()
+            var totalMillis: Int64 = 0
+            var sampled: Int64 = 0
+            core.keydir.sample(startingAt: Int.random(in: 0..<Int.max, using: &generator), slotsMax: Self.timeToLiveSampleSlotsMax) { entry in
+                guard entry.hasExpiry, core.keyOf(entry).keyspace == keyspace.rawValue else { return true }
+                let expiresAt = core.expiry(of: entry)
+                if expiresAt > nowMillis {
+                    totalMillis += expiresAt - nowMillis
+                    sampled += 1
+                }
+                return sampled < Self.timeToLiveSampleKeysMax
+            }
+            return sampled == 0 ? 0 : totalMillis / sampled
+        }
     }
 
     /// One step of a full iteration with Redis SCAN's guarantees: start with cursor 0, pass

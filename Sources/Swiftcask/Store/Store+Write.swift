@@ -113,6 +113,12 @@ extension Store {
         }
     }
 
+    /// `removeAll` without waiting for the disk, whatever the durability mode: for event loops
+    /// that must not block. Pass the ticket to `whenDurable` before acknowledging.
+    public func removeAllDeferred(in keyspace: Keyspace) throws(StoreError) -> CommitTicket {
+        try core.monitor.withLock { () throws(StoreError) -> CommitTicket in try core.clear(keyspace: keyspace.rawValue) }
+    }
+
     /// Writes and fdatasyncs everything written so far, whatever the durability mode.
     public func sync() throws(StoreError) {
         try core.monitor.withLock { () throws(StoreError) in

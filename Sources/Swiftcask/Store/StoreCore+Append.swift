@@ -146,11 +146,11 @@ extension StoreCore {
         if flags.contains(.tombstone) {
             previous = keydir.remove(hash: hash, matches: matches)
             segment.deadBytes += length
-            if previous != nil { keyspaceCounts[Int(keyspace)] -= 1 }
+            if previous != nil { countIndexChange(removed: previous, added: nil, keyspace: keyspace) }
         } else {
             let entry = KeydirEntry(hash: hash, segmentID: segment.id, offset: UInt32(offset), valueLength: value.count, hasExpiry: expiresAtMillis != 0)
             previous = keydir.upsert(entry, matches: matches)
-            if previous == nil { keyspaceCounts[Int(keyspace)] += 1 }
+            countIndexChange(removed: previous, added: entry, keyspace: keyspace)
         }
         if let previous { markDead(previous, keyLength: key.count) }
         return previous
@@ -289,5 +289,6 @@ extension StoreCore {
             return true
         }
         keyspaceCounts[Int(keyspace)] = 0
+        expiringCounts[Int(keyspace)] = 0
     }
 }

@@ -194,7 +194,7 @@ extension StoreCore {
         if header.flags.contains(.tombstone) || expired {
             if let previous = keydir.remove(hash: hash, matches: matches) {
                 markDead(previous, keyLength: key.count)
-                keyspaceCounts[Int(keyspace)] -= 1
+                countIndexChange(removed: previous, added: nil, keyspace: keyspace)
             }
             segment.deadBytes += header.recordLength
             return
@@ -202,8 +202,9 @@ extension StoreCore {
         let entry = KeydirEntry(hash: hash, segmentID: segment.id, offset: UInt32(offset), valueLength: header.valueLength, hasExpiry: header.expiresAtMillis != 0)
         if let previous = keydir.upsert(entry, matches: matches) {
             markDead(previous, keyLength: key.count)
+            countIndexChange(removed: previous, added: entry, keyspace: keyspace)
         } else {
-            keyspaceCounts[Int(keyspace)] += 1
+            countIndexChange(removed: nil, added: entry, keyspace: keyspace)
         }
     }
 

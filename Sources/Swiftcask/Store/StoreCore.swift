@@ -26,6 +26,9 @@ final class StoreCore: @unchecked Sendable {
     var nextSegmentID: UInt32 = 1
     /// Live keys per keyspace.
     var keyspaceCounts = [Int](repeating: 0, count: Limits.keyspacesMax)
+    /// Live keys per keyspace that carry an expiry (Redis INFO's `expires`); kept in step with
+    /// `keyspaceCounts` by `countIndexChange` and `dropAllKeys`.
+    var expiringCounts = [Int](repeating: 0, count: Limits.keyspacesMax)
 
     // MARK: write buffers (see StoreCore+Append)
 
@@ -87,6 +90,8 @@ final class StoreCore: @unchecked Sendable {
     var mergesCompleted: UInt64 = 0
     var mergeReclaimedBytes: UInt64 = 0
     var expiredKeysCollected: UInt64 = 0
+    /// Expired keys dropped when a read or write found them (lazy expiry).
+    var expiredKeysOnAccess: UInt64 = 0
     /// How the last open rebuilt the index: segments read from hints, and segments scanned.
     var segmentsLoadedFromHints = 0
     var segmentsScanned = 0
@@ -159,6 +164,7 @@ final class StoreCore: @unchecked Sendable {
             let expiresAt = expiry(of: found)
             if expiresAt != 0 && expiresAt <= (nowMillis ?? Clock.unixMillis()) {
                 forget(found, keyLength: key.count, keyspace: keyspace)
+                expiredKeysOnAccess += 1
                 return nil
             }
         }
@@ -174,7 +180,18 @@ final class StoreCore: @unchecked Sendable {
     func forget(_ entry: KeydirEntry, keyLength: Int, keyspace: UInt8) {
         keydir.remove(hash: entry.hash) { $0.segmentID == entry.segmentID && $0.offset == entry.offset }
         markDead(entry, keyLength: keyLength)
-        keyspaceCounts[Int(keyspace)] -= 1
+        countIndexChange(removed: entry, added: nil, keyspace: keyspace)
+    }
+
+    /// Keeps the per-keyspace counts in step with the index: `removed` left it, `added` entered
+    /// it (an overwrite passes both).
+    @inline(__always)
+    func countIndexChange(removed: KeydirEntry?, added: KeydirEntry?, keyspace: UInt8) {
+        let index = Int(keyspace)
+        let keys = (added == nil ? 0 : 1) - (removed == nil ? 0 : 1)
+        if keys != 0 { keyspaceCounts[index] += keys }
+        let expiring = (added?.hasExpiry == true ? 1 : 0) - (removed?.hasExpiry == true ? 1 : 0)
+        if expiring != 0 { expiringCounts[index] += expiring }
     }
 
     @inline(__always)
@@ -232,6 +249,7 @@ final class StoreCore: @unchecked Sendable {
             recordsWritten: recordsWritten, groupsCommitted: groupsCommitted, syncs: syncs, bytesWritten: bytesWritten,
             writeFailure: failure?.message, mergeInProgress: mergeInProgress, mergesCompleted: mergesCompleted,
             mergeReclaimedBytes: mergeReclaimedBytes, expiredKeysCollected: expiredKeysCollected,
+            expiredKeysOnAccess: expiredKeysOnAccess,
             segmentsLoadedFromHints: segmentsLoadedFromHints, segmentsScanned: segmentsScanned)
     }
 }

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import Swiftcask
 
 /// Drives one client: decodes every complete command of a read, executes it into the
@@ -184,12 +185,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     // MARK: writing
 
-    /// Hands the session's output to the socket, or holds it behind an fsync.
+    /// Hands the session's output to the socket, or holds it behind an fsync: the group fsync
+    /// covering its writes (`appendfsync always`) or the one SAVE asked for.
     private func emit(context: ChannelHandlerContext, flush: Bool) {
         guard let session else { return }
-        let ticket = session.pendingTicket
+        let ticket = holdsUntilDurable ? session.pendingTicket : nil
+        let saves = session.pendingSave
         session.pendingTicket = nil
-        if session.output.readableBytes == 0 && ticket == nil {
+        session.pendingSave = false
+        let waits = ticket != nil || saves
+        if session.output.readableBytes == 0 && !waits {
             if flush && held.isEmpty { context.flush() }
             return
         }
@@ -198,21 +203,28 @@ final class ConnectionHandler: ChannelDuplexHandler {
         // it before the next batch, which costs no allocation once the socket released it.
         session.output.moveReaderIndex(to: session.output.writerIndex)
         session.counters.outputBytes += buffer.readableBytes
-        guard holdsUntilDurable && (ticket != nil || !held.isEmpty) else {
+        guard waits || !held.isEmpty else {
             context.write(wrapOutboundOut(buffer), promise: nil)
             if flush { context.flush() }
             return
         }
         let sequence = nextSequence
         nextSequence += 1
-        held.append(HeldReply(buffer: buffer, isDurable: ticket == nil, sequence: sequence))
+        held.append(HeldReply(buffer: buffer, isDurable: !waits, sequence: sequence))
         heldBytes += buffer.readableBytes
         if heldBytes > outputLimitBytes {
             closeForOutputLimit(context)
             return
         }
-        if let ticket {
-            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        if saves {
+            // The fsync runs on NIO's blocking-IO pool; it covers this batch's writes too.
+            let state = self.state
+            NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { try state.saveNow() }.whenComplete { result in
+                let reported = result.mapError { error in error as? StoreError ?? StoreError(.ioFailure, "\(error)") }
+                loopBound.value.durabilityReported(sequence: sequence, result: reported)
+            }
+        } else if let ticket {
             let eventLoop = context.eventLoop
             state.store.whenDurable(ticket) { result in
                 // One hop to the event loop per held batch, not per command.

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import Swiftcask
 import Synchronization
 
@@ -33,6 +34,10 @@ final class ServerState: Sendable {
     /// commands and EXEC stay atomic. One loop needs no lock.
     let executionLock = Mutex(())
     let lastSaveSeconds = Atomic<Int>(Int(SystemClock.wallMillis() / 1000))
+    /// Set while a BGSAVE's fsync runs.
+    let isBackgroundSaveRunning = Atomic<Bool>(false)
+    /// Engine totals at the last CONFIG RESETSTAT: INFO reports expired keys and merges since.
+    let statisticsBaseline = Mutex<(expiredKeys: UInt64, merges: UInt64)>((0, 0))
     let shutdownHandler = Mutex<(@Sendable (_ save: Bool) -> Void)?>(nil)
     /// Applies runtime effects of CONFIG SET that live outside the state (the log level).
     let configurationObserver = Mutex<(@Sendable (ServerConfiguration) -> Void)?>(nil)
@@ -59,6 +64,48 @@ final class ServerState: Sendable {
     }
 
     var serializesCommands: Bool { startup.threads > 1 }
+
+    /// Expired keys the engine removed, by its active cycle or on access (INFO `expired_keys`).
+    static func expiredKeys(_ statistics: StoreStatistics) -> UInt64 {
+        statistics.expiredKeysCollected + statistics.expiredKeysOnAccess
+    }
+
+    /// SAVE's work: fsync everything written (the engine also writes its index hints). Blocks:
+    /// call it on a blocking-IO thread, never on an event loop.
+    func saveNow() throws(StoreError) {
+        try store.sync()
+        lastSaveSeconds.store(Int(SystemClock.wallMillis() / 1000), ordering: .relaxed)
+    }
+
+    /// BGSAVE: `saveNow` on NIO's blocking-IO pool. False when one is already running.
+    func saveInBackground() -> Bool {
+        guard !isBackgroundSaveRunning.exchange(true, ordering: .acquiringAndReleasing) else { return false }
+        NIOThreadPool.singleton.submit { work in
+            if case .active = work {
+                do {
+                    try self.saveNow()
+                } catch {
+                    self.logger.error("background save failed: \(error)")
+                }
+            }
+            self.isBackgroundSaveRunning.store(false, ordering: .releasing)
+        }
+        return true
+    }
+
+    /// CONFIG RESETSTAT: zeroes the server's counters and moves the engine baselines.
+    func resetStatistics() {
+        let statistics = store.statistics
+        counters.withLock { $0 = ServerCounters() }
+        commandStatistics.withLock { $0.reset() }
+        statisticsBaseline.withLock { $0 = (Self.expiredKeys(statistics), statistics.mergesCompleted) }
+    }
+
+    /// Publishes a new logical→physical mapping; sessions pick it up before their next command.
+    func setDatabaseMap(_ map: [UInt8]) {
+        databaseMap.withLock { $0 = map }
+        databaseMapVersion.add(1, ordering: .releasing)
+    }
 
     func physicalKeyspace(ofDatabase database: Int) -> Keyspace {
         Keyspace(rawValue: databaseMap.withLock { $0[database] })

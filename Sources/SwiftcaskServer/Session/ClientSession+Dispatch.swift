@@ -47,7 +47,7 @@ extension ClientSession {
         case .keys: keys()
         case .scan: scan()
         case .randomkey: randomKey()
-        case .dbsize: output.writeInteger(store.count(in: keyspace))
+        case .dbsize: output.writeInteger(databaseSize(of: keyspace))
         case .flushdb: flush(all: false)
         case .flushall: flush(all: true)
         case .expire: expire(unitMillis: 1000, absolute: false)

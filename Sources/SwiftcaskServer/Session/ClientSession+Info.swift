@@ -62,21 +62,32 @@ extension ClientSession {
             ]
         case "persistence":
             let statistics = store.statistics
+            let baseline = state.statisticsBaseline.withLock { $0 }
+            // A merge is the engine's log rewrite: it reports under Redis's AOF rewrite fields.
             return [
-                "loading:0", "async_loading:0", "rdb_changes_since_last_save:0", "rdb_bgsave_in_progress:0",
+                "loading:0", "async_loading:0", "rdb_changes_since_last_save:0",
+                "rdb_bgsave_in_progress:\(state.isBackgroundSaveRunning.load(ordering: .relaxed) ? 1 : 0)",
                 "rdb_last_save_time:\(state.lastSaveSeconds.load(ordering: .relaxed))", "rdb_last_bgsave_status:ok",
-                "aof_enabled:1", "aof_rewrite_in_progress:0", "aof_last_write_status:ok",
+                "aof_enabled:1", "aof_rewrite_in_progress:\(statistics.mergeInProgress ? 1 : 0)",
+                "aof_rewrites:\(statistics.mergesCompleted - min(baseline.merges, statistics.mergesCompleted))",
+                "aof_last_write_status:\(statistics.writeFailure == nil ? "ok" : "err")",
                 "appendfsync:\(state.startup.appendfsync.rawValue)", "swiftcask_segments:\(statistics.segmentCount)",
-                "swiftcask_disk_bytes:\(statistics.diskBytes)", "swiftcask_io_backend:\(statistics.ioBackendName)",
+                "swiftcask_disk_bytes:\(statistics.diskBytes)", "swiftcask_dead_bytes:\(statistics.deadBytes)",
+                "swiftcask_space_amplification:\(Self.twoDecimals(statistics.spaceAmplification))",
+                "swiftcask_merges_completed:\(statistics.mergesCompleted)",
+                "swiftcask_merge_reclaimed_bytes:\(statistics.mergeReclaimedBytes)",
+                "swiftcask_io_backend:\(statistics.ioBackendName)",
                 "swiftcask_records_written:\(statistics.recordsWritten)", "swiftcask_syncs:\(statistics.syncs)",
             ]
         case "stats":
             let totals = state.counters.withLock { $0 }
+            let expired = ServerState.expiredKeys(store.statistics)
+            let expiredBaseline = state.statisticsBaseline.withLock { $0.expiredKeys }
             return [
                 "total_connections_received:\(totals.totalConnectionsReceived)",
                 "total_commands_processed:\(totals.totalCommandsProcessed)", "instantaneous_ops_per_sec:0",
                 "total_net_input_bytes:\(totals.inputBytes)", "total_net_output_bytes:\(totals.outputBytes)",
-                "rejected_connections:\(totals.rejectedConnections)", "expired_keys:0",
+                "rejected_connections:\(totals.rejectedConnections)", "expired_keys:\(expired - min(expiredBaseline, expired))",
                 "evicted_keys:0", "keyspace_hits:\(totals.keyspaceHits)", "keyspace_misses:\(totals.keyspaceMisses)",
                 "pubsub_channels:0", "pubsub_patterns:0", "total_error_replies:\(totals.errorReplies)",
             ]
@@ -89,8 +100,11 @@ extension ClientSession {
                 "used_cpu_sys:\(Self.seconds(cpu.system))", "used_cpu_user:\(Self.seconds(cpu.user))",
                 "used_cpu_sys_children:0.000000", "used_cpu_user_children:0.000000",
             ]
-        case "modules", "errorstats":
+        case "modules":
             return []
+        case "errorstats":
+            let byCode = state.counters.withLock { $0.errorRepliesByCode }
+            return byCode.sorted { $0.key < $1.key }.map { "errorstat_\($0.key):count=\($0.value)" }
         case "cluster":
             return ["cluster_enabled:0"]
         case "commandstats":
@@ -107,8 +121,11 @@ extension ClientSession {
             let map = state.databaseMap.withLock { $0 }
             var lines: [String] = []
             for (database, physical) in map.enumerated() {
-                let keys = store.count(in: Keyspace(rawValue: physical))
-                if keys > 0 { lines.append("db\(database):keys=\(keys),expires=0,avg_ttl=0") }
+                let keyspace = Keyspace(rawValue: physical)
+                let keys = store.count(in: keyspace)
+                guard keys > 0 else { continue }
+                // avg_ttl is estimated from a sample of expiring keys, as Redis estimates it.
+                lines.append("db\(database):keys=\(keys),expires=\(store.expiringCount(in: keyspace)),avg_ttl=\(store.averageTimeToLive(in: keyspace))")
             }
             return lines
         default:

@@ -146,16 +146,21 @@ extension ClientSession {
         }
         var map = state.databaseMap.withLock { $0 }
         map.swapAt(first, second)
-        var record = WriteBatch()
-        record.put(ServerState.databaseMapKey, map, in: ServerState.metadataKeyspace)
-        do {
-            pendingTicket = try store.writeDeferred(record).ticket
-        } catch {
-            replyError("ERR \(error.description)")
-            return
+        if overlay != nil {
+            // Inside EXEC the mapping record joins the transaction's batch; EXEC restores the
+            // in-memory mapping if the engine refuses that batch.
+            overlay!.batch.put(ServerState.databaseMapKey, map, in: ServerState.metadataKeyspace)
+        } else {
+            var record = WriteBatch()
+            record.put(ServerState.databaseMapKey, map, in: ServerState.metadataKeyspace)
+            do {
+                pendingTicket = try store.writeDeferred(record).ticket
+            } catch {
+                replyError("ERR \(error.description)")
+                return
+            }
         }
-        state.databaseMap.withLock { $0 = map }
-        state.databaseMapVersion.add(1, ordering: .releasing)
+        state.setDatabaseMap(map)
         if state.watchedKeyCount.load(ordering: .relaxed) > 0 {
             state.touchAllWatched(keyspace: Keyspace(rawValue: map[first]))
             state.touchAllWatched(keyspace: Keyspace(rawValue: map[second]))
@@ -167,16 +172,11 @@ extension ClientSession {
     func keys() {
         let pattern = GlobPattern(argv[1].readableBytesView)
         var matched: [[UInt8]] = []
-        var cursor: UInt64 = 0
-        // Bounded: each step returns at least one key or ends the scan; the cap stops a
-        // cursor that never returns to zero.
-        let stepsMax = store.count(in: keyspace) / Self.scanStepKeys + 1_000
-        for _ in 0..<stepsMax {
-            let step = store.scan(in: keyspace, cursor: cursor, count: Self.scanStepKeys)
-            for key in step.keys where pattern.matchesEverything || pattern.matches(key) { matched.append(key) }
-            cursor = step.nextCursor
-            if cursor == 0 { break }
+        forEachEngineKey(in: keyspace) { key in
+            if (pattern.matchesEverything || pattern.matches(key)) && isVisible(engineKey: key, in: keyspace) { matched.append(key) }
+            return true
         }
+        for key in stagedAdditions(in: keyspace) where pattern.matchesEverything || pattern.matches(key) { matched.append(key) }
         output.writeArrayHeader(matched.count)
         for key in matched { output.writeBulk(key) }
     }
@@ -218,7 +218,10 @@ extension ClientSession {
             index += 2
         }
         let step = store.scan(in: keyspace, cursor: cursor, count: min(count, Self.scanCountMax))
-        let keys = step.keys.filter { key in typeMatches && (pattern.map { $0.matchesEverything || $0.matches(key) } ?? true) }
+        // Inside EXEC, keys the transaction created come with the first step.
+        let candidates = overlay == nil ? step.keys
+            : step.keys.filter { isVisible(engineKey: $0, in: keyspace) } + (cursor == 0 ? stagedAdditions(in: keyspace) : [])
+        let keys = candidates.filter { key in typeMatches && (pattern.map { $0.matchesEverything || $0.matches(key) } ?? true) }
         output.writeArrayHeader(2)
         output.writeBulkString(String(step.nextCursor))
         output.writeArrayHeader(keys.count)
@@ -227,9 +230,11 @@ extension ClientSession {
 
     /// Keys returned by one SCAN call at most, whatever COUNT says.
     static let scanCountMax = 100_000
+    /// Scan steps a full iteration may take beyond one per `scanStepKeys` keys.
+    static let scanExtraStepsMax = 1_000
 
     func randomKey() {
-        if let key = store.randomKey(in: keyspace) {
+        if let key = overlay == nil ? store.randomKey(in: keyspace) : randomVisibleKey(in: keyspace) {
             output.writeBulk(key)
         } else {
             output.writeNull(protocolVersion)
@@ -242,31 +247,22 @@ extension ClientSession {
             replyError(ErrorReply.syntax)
             return
         }
-        guard flushStaged() else { return }
         let targets = all ? state.databaseMap.withLock { $0.map { Keyspace(rawValue: $0) } } : [keyspace]
-        do {
-            for target in targets {
-                try store.removeAll(in: target)
-                if state.watchedKeyCount.load(ordering: .relaxed) > 0 { state.touchAllWatched(keyspace: target) }
+        for target in targets {
+            if overlay != nil {
+                stageFlush(of: target)
+            } else {
+                do {
+                    // Not `removeAll`: with appendfsync always it would wait for the fsync on the event loop.
+                    pendingTicket = try store.removeAllDeferred(in: target)
+                } catch {
+                    replyError("ERR \(error.description)")
+                    return
+                }
             }
-        } catch {
-            replyError("ERR \(error.description)")
-            return
+            if state.watchedKeyCount.load(ordering: .relaxed) > 0 { state.touchAllWatched(keyspace: target) }
         }
         output.writeOK()
-    }
-
-    /// Inside EXEC, writes staged before a FLUSH must reach the log before it.
-    private func flushStaged() -> Bool {
-        guard overlay != nil, !overlay!.batch.isEmpty else { return true }
-        do {
-            pendingTicket = try store.writeDeferred(overlay!.batch).ticket
-            overlay = Overlay()
-            return true
-        } catch {
-            replyError("ERR \(error.description)")
-            return false
-        }
     }
 
     /// OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP

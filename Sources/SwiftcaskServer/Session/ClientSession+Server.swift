@@ -18,8 +18,7 @@ extension ClientSession {
         } else if sub.equalsIgnoringCase("SET") && argv.count >= 4 {
             configSet()
         } else if sub.equalsIgnoringCase("RESETSTAT") && argv.count == 2 {
-            state.counters.withLock { $0 = ServerCounters() }
-            state.commandStatistics.withLock { $0.reset() }
+            state.resetStatistics()
             counters = ServerCounters()
             output.writeOK()
         } else if sub.equalsIgnoringCase("REWRITE") && argv.count == 2 {
@@ -88,16 +87,19 @@ extension ClientSession {
         output.writeOK()
     }
 
-    /// SAVE and BGSAVE: make everything durable (the engine also writes its index hints).
+    /// SAVE replies once everything written is fsynced: the connection handler holds the reply
+    /// and runs the fsync off the event loop. BGSAVE replies at once and fsyncs in the background.
     func save(background: Bool) {
-        do {
-            try store.sync()
-        } catch {
-            replyError("ERR \(error.description)")
+        guard background else {
+            pendingSave = true
+            output.writeOK()
             return
         }
-        state.lastSaveSeconds.store(Int(now / 1000), ordering: .relaxed)
-        if background { output.writeSimpleString("Background saving started") } else { output.writeOK() }
+        if state.saveInBackground() {
+            output.writeSimpleString("Background saving started")
+        } else {
+            replyError("ERR Background save already in progress")
+        }
     }
 
     /// BGREWRITEAOF starts an engine merge in the background (dropping dead records).

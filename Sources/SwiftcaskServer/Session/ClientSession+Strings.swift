@@ -4,18 +4,23 @@ import Swiftcask
 /// String commands, with Redis 7's option rules and replies.
 extension ClientSession {
     func get() {
-        let key = argv[1]
-        if overlay == nil {
-            let found: Void? = try? store.withValue(forKey: key.readableBytesView, in: keyspace) { output.writeBulk($0) }
-            if found == nil {
-                counters.keyspaceMisses += 1
-                output.writeNull(protocolVersion)
-            } else {
-                counters.keyspaceHits += 1
-            }
+        replyValue(ofKey: argv[1])
+    }
+
+    /// GET's reply for one key. Outside EXEC the value is copied once, from the engine straight
+    /// into the output, under the store lock: no allocation, and no wait for the disk.
+    func replyValue(ofKey key: ByteBuffer) {
+        guard overlay == nil else {
+            replyValue(lookup(key)?.value)
             return
         }
-        replyValue(lookup(key)?.value)
+        let found: Void? = try? store.withValueLocked(forKey: key.readableBytesView, in: keyspace) { output.writeBulk($0) }
+        if found == nil {
+            counters.keyspaceMisses += 1
+            output.writeNull(protocolVersion)
+        } else {
+            counters.keyspaceHits += 1
+        }
     }
 
     func replyValue(_ value: [UInt8]?) {
@@ -200,19 +205,7 @@ extension ClientSession {
 
     func mget() {
         output.writeArrayHeader(argv.count - 1)
-        for key in argv.dropFirst() {
-            if overlay == nil {
-                let found: Void? = try? store.withValue(forKey: key.readableBytesView, in: keyspace) { output.writeBulk($0) }
-                if found == nil {
-                    counters.keyspaceMisses += 1
-                    output.writeNull(protocolVersion)
-                } else {
-                    counters.keyspaceHits += 1
-                }
-            } else {
-                replyValue(lookup(key)?.value)
-            }
-        }
+        for key in argv.dropFirst() { replyValue(ofKey: key) }
     }
 
     /// MSET / MSETNX: one batch, so all keys are set or none, also after a crash.
@@ -360,14 +353,14 @@ extension ClientSession {
     }
 
     /// The key's integer value (0 when absent) and expiry; nil when the value is not an integer.
-    /// Outside EXEC the value is parsed straight from the engine's map, without a copy.
+    /// Outside EXEC the value is parsed where the engine holds it, without a copy or a wait.
     private func currentInteger(_ key: ByteBuffer) -> (value: Int, expiresAtMillis: Int64?)? {
         guard overlay == nil else {
             guard let current = lookup(key) else { return (0, nil) }
             return RESPInteger.parse(current.value).map { ($0, current.expiresAtMillis) }
         }
         guard let info = store.info(forKey: key.readableBytesView, in: keyspace) else { return (0, nil) }
-        switch try? store.withValue(forKey: key.readableBytesView, in: keyspace, { RESPInteger.parse($0) }) {
+        switch try? store.withValueLocked(forKey: key.readableBytesView, in: keyspace, { RESPInteger.parse($0) }) {
         case .none: return (0, nil)  // expired between the two reads
         case .some(.none): return nil
         case .some(.some(let value)): return (value, info.expiresAtMillis)

@@ -65,7 +65,8 @@ extension ClientSession {
             return
         }
         let replyStart = output.writerIndex
-        let errorsBefore = counters.errorReplies
+        let errorsBefore = (counters.errorReplies, counters.errorRepliesByCode)
+        let databaseMapBefore = state.databaseMap.withLock { $0 }
         overlay = Overlay()
         output.writeArrayHeader(queued.queued.count)
         for command in queued.queued {
@@ -84,7 +85,12 @@ extension ClientSession {
         } catch {
             // Nothing was applied: replace the optimistic replies with the engine's reason.
             output.moveWriterIndex(to: replyStart)
-            counters.errorReplies = errorsBefore
+            (counters.errorReplies, counters.errorRepliesByCode) = errorsBefore
+            // A SWAPDB of the transaction changed the mapping in memory only.
+            if state.databaseMap.withLock({ $0 }) != databaseMapBefore {
+                state.setDatabaseMap(databaseMapBefore)
+                refreshKeyspace()
+            }
             replyError("EXECABORT Transaction discarded: \(error.description)")
         }
     }

@@ -28,6 +28,8 @@ final class ClientSession {
     var overlay: Overlay?
     /// The newest write of the current read batch, for `--appendfsync always`.
     var pendingTicket: CommitTicket?
+    /// Set by SAVE: the batch's replies leave after an fsync of everything written.
+    var pendingSave = false
 
     var clientName = ""
     var libraryName = ""
@@ -194,7 +196,7 @@ final class ClientSession {
     // MARK: replies
 
     func replyError(_ text: String) {
-        counters.errorReplies += 1
+        counters.recordError(text)
         output.writeError(text)
     }
 
