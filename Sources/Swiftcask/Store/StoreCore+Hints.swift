@@ -31,7 +31,7 @@ extension StoreCore {
     /// Hash-sorted hints are applied one band of the hash space at a time, each band covering
     /// this many index slots (1 MiB of table): the band's slots stay in cache while every
     /// segment of the group adds its entries, and the table is touched front to back.
-    static let hintBandSlots = 1 << 16
+    static let hintBandSlots = 1 << 14
 
     /// A validated hint, mapped.
     struct UsableHint {

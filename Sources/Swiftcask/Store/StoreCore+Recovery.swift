@@ -143,6 +143,9 @@ extension StoreCore {
         // Records of a batch whose end has not been seen yet: applied only when it is.
         var pendingBatch: [(offset: Int, header: RecordHeader)] = []
         var batchStart = offset
+        // A lone record is applied one record late: its bucket is prefetched first, so the
+        // cache miss overlaps decoding and CRC-checking the next record.
+        var deferred: (offset: Int, header: RecordHeader, hash: UInt32)?
         scanning: while offset < bytes.count {
             switch RecordHeader.decode(bytes, at: offset) {
             case .endOfData:
@@ -155,6 +158,10 @@ extension StoreCore {
                     if pendingBatch.isEmpty { batchStart = offset }
                     pendingBatch.append((offset, header))
                     if header.flags.contains(.batchEnd) {
+                        if let record = deferred {
+                            replay(record.header, at: record.offset, hash: record.hash, in: segment, keysAt: base, nowMillis: nowMillis)
+                            deferred = nil
+                        }
                         for member in pendingBatch { replay(member.header, at: member.offset, hash: nil, in: segment, keysAt: base, nowMillis: nowMillis) }
                         recordCount += pendingBatch.count
                         pendingBatch.removeAll(keepingCapacity: true)
@@ -164,11 +171,20 @@ extension StoreCore {
                         damage = "a batch starting at offset \(batchStart) has no end record"
                         break scanning
                     }
-                    replay(header, at: offset, hash: nil, in: segment, keysAt: base, nowMillis: nowMillis)
+                    let key = UnsafeRawBufferPointer(start: base + offset + SegmentFormat.recordHeaderBytes, count: header.keyLength)
+                    let hash = self.hash(key, header.keyspace)
+                    keydir.prefetch(hash)
+                    if let record = deferred {
+                        replay(record.header, at: record.offset, hash: record.hash, in: segment, keysAt: base, nowMillis: nowMillis)
+                    }
+                    deferred = (offset, header, hash)
                     recordCount += 1
                 }
                 offset += header.recordLength
             }
+        }
+        if let record = deferred {
+            replay(record.header, at: record.offset, hash: record.hash, in: segment, keysAt: base, nowMillis: nowMillis)
         }
         if !pendingBatch.isEmpty {
             // A batch cut off by the crash: none of it counts.
