@@ -130,12 +130,14 @@ import Testing
         #expect(hinted.statistics.segmentsScanned == 0)
         #expect(hinted.core.keydir.capacity >= 4 * StoreCore.hintBandSlots)
         let hintedStatistics = hinted.statistics
+        let seed = hinted.core.hasher.seed
         try expectContents(hinted, model, "from hints")
         try hinted.close()
         var scanOptions = options
         scanOptions.ignoreHintFiles = true
         let scanned = try Store(directory: directory.path, options: scanOptions)
         #expect(scanned.statistics.segmentsLoadedFromHints == 0)
+        #expect(scanned.core.hasher.seed == seed, "ignored hints still give their seed, so later hints match them")
         #expect(scanned.statistics.deadBytes == hintedStatistics.deadBytes)
         try expectContents(scanned, model, "scanned")
         try scanned.close()

@@ -6,9 +6,10 @@ extension StoreCore {
     }
 
     /// What a hint's header announces (unverified: only for sizing the index and choosing the
-    /// hash seed); nil without a readable header of the current version.
+    /// hash seed); nil without a readable header of the current version. Read even when hints
+    /// are ignored, so that the hints written afterwards share the existing ones' seed.
     func hintAnnouncement(for segment: Segment) -> HintFile.Announcement? {
-        guard !options.ignoreHintFiles, let file = try? SystemFile.open(hintPath(forSegment: segment.id), writable: false) else { return nil }
+        guard let file = try? SystemFile.open(hintPath(forSegment: segment.id), writable: false) else { return nil }
         defer { file.close() }
         var header = [UInt8](repeating: 0, count: HintFile.headerBytes)
         let read = header.withUnsafeMutableBytes { raw in (try? file.read(into: raw.baseAddress!, count: raw.count, at: 0)) ?? 0 }

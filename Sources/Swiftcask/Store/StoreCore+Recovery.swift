@@ -40,7 +40,9 @@ extension StoreCore {
         // Hash with the seed the hints were written with, so their hashes serve as they are.
         if let seed = Self.prevailingHashSeed(announcements) { hasher = KeyHasher(seed: seed) }
         // Size the index once for what the hints announce, instead of doubling during the load.
-        keydir.reserve(announcements.reduce(0) { $0 + $1.entryCount }, prefaulting: true)
+        if !options.ignoreHintFiles {
+            keydir.reserve(announcements.reduce(0) { $0 + $1.entryCount }, prefaulting: true)
+        }
         defer { keydir.finishPrefault() }
         let hints = opened.map { usableHint(for: $0) }
         // Each run of consecutive segments with hash-sorted hints is applied band by band;
