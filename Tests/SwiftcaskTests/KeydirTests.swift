@@ -39,7 +39,7 @@ struct KeydirTests {
         #expect(keydir.capacity > capacity)
         #expect(keydir.count == Int(total))
         for key in stride(from: UInt32(0), to: total, by: 97) { #expect(find(keydir, key: key, hash: key &* 2_654_435_761)?.offset == key) }
-        keydir.finishPrefault()
+        keydir.stopPrefaulting()
     }
 
     @Test func upsertReplacesAndReturnsThePrevious() {

@@ -16,16 +16,16 @@ final class Keydir {
     /// The previous, smaller table while it drains into `primary`.
     private var draining: KeydirTable?
     private var drainCursor = 0
-    /// Faulting in a freshly reserved table ahead of a bulk load; joined before the table
+    /// Faulting in a freshly reserved table ahead of a bulk load; stopped before the table
     /// could be freed.
-    private var prefaulter: BackgroundThread?
+    private var prefaulter: KeydirPrefaulter?
 
     init() {
         primary = KeydirTable(log2Capacity: Self.initialLog2Capacity)
     }
 
     deinit {
-        finishPrefault()
+        stopPrefaulting()
         primary.deallocate()
         draining?.deallocate()
     }
@@ -45,18 +45,17 @@ final class Keydir {
         var log2 = 32 - Int(primary.shift)
         while (1 << log2) * Self.loadPercentMax / 100 < expectedCount && log2 < 32 { log2 += 1 }
         guard log2 > 32 - Int(primary.shift) else { return }
-        finishPrefault()
+        stopPrefaulting()
         primary.deallocate()
         primary = KeydirTable(log2Capacity: log2)
         if prefaulting && primary.memoryBytes >= KeydirTable.mappedBytesMin {
-            let region = primary.mappedRegion
-            prefaulter = BackgroundThread(name: "swiftcask-fault") { KeydirTable.prefault(region) }
+            prefaulter = KeydirPrefaulter(primary.mappedRegion)
         }
     }
 
-    /// Waits for the prefaulting thread, if any.
-    func finishPrefault() {
-        prefaulter?.join()
+    /// Stops the prefaulting thread, if any (the bulk load is over, or the table is going).
+    func stopPrefaulting() {
+        prefaulter?.stop()
         prefaulter = nil
     }
     /// Bytes of table memory (both tables while a resize is under way).
@@ -145,7 +144,7 @@ final class Keydir {
 
     /// Drops every entry and shrinks back to the initial size.
     func removeAll() {
-        finishPrefault()
+        stopPrefaulting()
         primary.deallocate()
         draining?.deallocate()
         draining = nil
@@ -221,7 +220,7 @@ final class Keydir {
     }
 
     private func grow() {
-        finishPrefault()
+        stopPrefaulting()
         finishMigration()
         let log2 = 32 - Int(primary.shift) + 1
         draining = primary

@@ -48,12 +48,6 @@ struct KeydirTable {
 
     var mappedRegion: MappedRange { MappedRange(address: UInt(bitPattern: slots), bytes: memoryBytes) }
 
-    /// Faults in a mapped table's pages writable, in address order, without changing their
-    /// contents (MADV_POPULATE_WRITE, Linux 5.14+; advisory: failures are ignored).
-    static func prefault(_ range: MappedRange) {
-        _ = madvise(UnsafeMutableRawPointer(bitPattern: range.address), range.bytes, MADV_POPULATE_WRITE)
-    }
-
     /// Starts loading the bucket of `hash` into the cache while the caller does other work.
     @inline(__always) func prefetch(_ hash: UInt32) { sc_prefetch(slots + bucket(hash)) }
 

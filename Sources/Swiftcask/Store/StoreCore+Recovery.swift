@@ -43,7 +43,7 @@ extension StoreCore {
         if !options.ignoreHintFiles {
             keydir.reserve(announcements.reduce(0) { $0 + $1.entryCount }, prefaulting: true)
         }
-        defer { keydir.finishPrefault() }
+        defer { keydir.stopPrefaulting() }
         let hints = opened.map { usableHint(for: $0) }
         // Each run of consecutive segments with hash-sorted hints is applied band by band;
         // any other segment on its own, from its hint or by scanning.
