@@ -111,6 +111,28 @@ import Testing
         try again.close()
     }
 
+    /// The fuzzer's seed hints (written by Fuzz/make_corpus.py from docs/FORMAT.md) decode as
+    /// the format says: the Python writer and the Swift reader agree on every field.
+    @Test func seedCorpusHintsFollowTheFormat() throws {
+        let corpus = String(#filePath.split(separator: "/").dropLast(3).joined(separator: "/"))
+        func outcome(_ name: String) -> (result: Result<Int, HintFile.Rejection>, sorted: Bool) {
+            // Corpus files: a mode byte and the data file size (u32) before the hint.
+            let input = readFile("/" + corpus + "/Fuzz/corpus/hint/" + name)
+            let segmentBytes = Int(input[1]) | Int(input[2]) << 8 | Int(input[3]) << 16 | Int(input[4]) << 24
+            return Array(input.dropFirst(5)).withUnsafeBytes {
+                (HintFile.validate($0, segmentID: 7, segmentBytes: segmentBytes, hashSeed: 0x5EED), HintFile.isSortedByHash($0))
+            }
+        }
+        #expect(try outcome("valid").result.get() == 3)
+        #expect(outcome("valid").sorted)
+        #expect(try outcome("empty").result.get() == 0)
+        #expect(try outcome("clear-in-record-order").result.get() == 2)
+        #expect(!outcome("clear-in-record-order").sorted)
+        for rejected in ["outside", "unsorted", "version-1"] {
+            #expect(throws: HintFile.Rejection.self, "\(rejected)") { try outcome(rejected).result.get() }
+        }
+    }
+
     /// Many segments, overwrites and deletes across them, and enough keys that the index has
     /// several hint bands: the band-by-band load must equal a scan in record order.
     @Test func hintedLoadAcrossBandsEqualsAScan() throws {
