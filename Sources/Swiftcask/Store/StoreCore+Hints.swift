@@ -30,7 +30,7 @@ extension StoreCore {
     /// to overlap about as many cache misses as a core can have outstanding.
     static let hintPrefetchDistance = 16
     /// Hash-sorted hints are applied one band of the hash space at a time, each band covering
-    /// this many index slots (1 MiB of table): the band's slots stay in cache while every
+    /// this many index slots (256 KiB of table): the band's slots stay in cache while every
     /// segment of the group adds its entries, and the table is touched front to back.
     static let hintBandSlots = 1 << 14
 

@@ -86,8 +86,8 @@ extension StoreCore {
         }
         segmentsScanned = scannedSegments
         segmentsLoadedFromHints = outcomes.count - scannedSegments
-        // Sealed segments that had to be scanned get a hint for next time (replacing an unusable
-        // one), unless hints are being ignored on purpose.
+        // Sealed segments that had to be scanned get a hint for next time, replacing an unusable
+        // one (when hints are ignored on purpose, only a missing one).
         for (segment, outcome) in outcomes where segment.isFinal && outcome.wasScanned
             && (!options.ignoreHintFiles || !FileSystem.fileExists(hintPath(forSegment: segment.id))) {
             segmentsNeedingHints.append(segment)
