@@ -21,11 +21,13 @@ def record(key, value, flags=0, keyspace=0, expires=0):
     return struct.pack("<I", crc32c(body)) + body
 
 
-def hint(entries, segment_id=7, segment_bytes=4096):
+def hint(entries, segment_id=7, segment_bytes=4096, seed=0x5EED, sorted_by_hash=True):
+    """Hint version 2; entries are (hash, offset, valueLength, expiresAt, flags, keyspace, keyLength)."""
     body = b""
-    for offset, value_length, expires, flags, keyspace, key in entries:
-        body += struct.pack("<IIqHBB", offset, value_length, expires, len(key), flags, keyspace) + key
-    header = struct.pack("<QHHIQQ", 0x5448_4B53_4143_5753, 1, 32, len(entries), segment_id, segment_bytes)
+    for hash_, offset, value_length, expires, flags, keyspace, key_length in entries:
+        body += struct.pack("<IIIHBBq", hash_, offset, value_length, key_length, flags, keyspace, expires)
+    header = struct.pack("<QHHIQQQQ", 0x5448_4B53_4143_5753, 2, 48, len(entries), segment_id, segment_bytes,
+                         seed, 1 if sorted_by_hash else 0)
     data = header + body
     return data + struct.pack("<I", crc32c(data))
 
@@ -51,13 +53,15 @@ def main():
     write("record", "reserved-flags", b"\x01" + record(b"k", b"v", flags=0x80))
     write("record", "huge-length", b"\x01" + b"\x00" * 4 + bytes([0, 0, 255, 255, 255, 255, 255, 255]) + b"\x00" * 8)
 
-    entries = [(32, 5, 0, 0, 0, b"key"), (60, 0, 0, 1, 0, b"gone"), (84, 1, 1_700_000_000_000, 6, 1, b"c")]
+    entries = [(0x10, 32, 5, 0, 0, 0, 3), (0x20, 60, 0, 0, 1, 0, 4), (0x30, 84, 1, 1_700_000_000_000, 6, 1, 1)]
     size = struct.pack("<I", 4096)
     write("hint", "valid", b"\x00" + size + hint(entries))
     write("hint", "empty", b"\x00" + size + hint([]))
     write("hint", "outside", b"\x00" + struct.pack("<I", 40) + hint(entries, segment_bytes=40))
     write("hint", "fixup", b"\x01" + size + hint(entries)[:-9] + b"\x00" * 4)
-    write("hint", "long-key", b"\x01" + size + hint([(32, 1, 0, 0, 0, b"k" * 300)]))
+    write("hint", "unsorted", b"\x00" + size + hint(list(reversed(entries))))
+    write("hint", "clear-in-record-order", b"\x00" + size + hint([(0x30, 32, 0, 0, 8, 2, 0), (0x10, 52, 5, 0, 0, 0, 3)], sorted_by_hash=False))
+    write("hint", "version-1", b"\x00" + size + hint(entries)[:8] + b"\x01\x00" + hint(entries)[10:])
 
     write("resp", "set", b"\x00*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n")
     write("resp", "pipeline", b"\x08" + b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n" * 3 + b"*1\r\n$4\r\nPING\r\n")

@@ -22,6 +22,26 @@ struct KeydirTests {
         for key in UInt32(0)..<500 { #expect((find(keydir, key: key, hash: 0xDEAD_BEEF) != nil) == (key % 2 == 1)) }
     }
 
+    /// A reserved table being faulted in on another thread takes inserts meanwhile, and a
+    /// growth past the reservation waits for that thread before freeing the table.
+    @Test func reservedTableTakesInsertsWhilePrefaultingAndGrowsPastIt() {
+        let keydir = Keydir()
+        let reserved = 200_000
+        keydir.reserve(reserved, prefaulting: true)
+        let capacity = keydir.capacity
+        #expect(capacity * Keydir.loadPercentMax / 100 >= reserved)
+        #expect(capacity * MemoryLayout<KeydirEntry>.stride >= KeydirTable.mappedBytesMin)
+        for key in UInt32(0)..<UInt32(reserved) { keydir.upsert(entry(key: key, hash: key &* 2_654_435_761)) { $0.offset == key } }
+        #expect(keydir.capacity == capacity)
+        #expect(!keydir.isResizing)
+        let total = UInt32(capacity)
+        for key in UInt32(reserved)..<total { keydir.upsert(entry(key: key, hash: key &* 2_654_435_761)) { $0.offset == key } }
+        #expect(keydir.capacity > capacity)
+        #expect(keydir.count == Int(total))
+        for key in stride(from: UInt32(0), to: total, by: 97) { #expect(find(keydir, key: key, hash: key &* 2_654_435_761)?.offset == key) }
+        keydir.stopPrefaulting()
+    }
+
     @Test func upsertReplacesAndReturnsThePrevious() {
         let keydir = Keydir()
         #expect(keydir.upsert(entry(key: 7, hash: 1, valueLength: 10)) { $0.offset == 7 } == nil)

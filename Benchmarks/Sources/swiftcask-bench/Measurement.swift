@@ -8,6 +8,14 @@ func monotonicNanos() -> UInt64 {
     return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
 }
 
+/// User + system CPU time of the whole process (every thread), in seconds: on a shared,
+/// noisy machine it shows the work an operation cost apart from waiting for a core.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
 /// Per-operation latencies of one run, in nanoseconds, in storage reserved (and touched) up
 /// front so recording never allocates or faults inside a timed loop.
 struct LatencySamples {

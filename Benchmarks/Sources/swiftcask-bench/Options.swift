@@ -27,6 +27,8 @@ struct BenchOptions {
     /// Exit with status 3 when a steady-state malloc count exceeds its budget (`Report.mallocBudgets`).
     var checkMallocs = false
     var keepFiles = false
+    /// Time only the reopen phase on this existing store directory (no fill).
+    var existingDirectory: String?
     var warmup = true
 
     enum Phase: String, CaseIterable {
@@ -52,6 +54,8 @@ struct BenchOptions {
                               (quick gate: --keys 200000 --runs 1 --phases mallocs --check-mallocs)
           --no-warmup         skip the unreported warm-up pass
           --keep              leave the store directories behind
+          --open DIR          no fill: time only reopens (hints, then a full scan) of the
+                              existing store in DIR (e.g. one left by --keep), --runs times
         """
 
     static func parse(_ arguments: [String]) throws(UsageError) -> BenchOptions {
@@ -102,6 +106,7 @@ struct BenchOptions {
             case "--csv": options.csv = true
             case "--check-mallocs": options.checkMallocs = true
             case "--keep": options.keepFiles = true
+            case "--open": options.existingDirectory = try value(argument)
             case "--no-warmup": options.warmup = false
             case "--help", "-h": throw UsageError(nil)
             default: throw UsageError("unknown option \(argument)")

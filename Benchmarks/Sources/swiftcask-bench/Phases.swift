@@ -45,6 +45,9 @@ struct RunFigures {
     var reopen: PhaseRun?
     /// Reopen after deleting the hint files: every segment scanned and CRC-checked.
     var reopenScan: PhaseRun?
+    /// CPU seconds (all threads) of the two reopens.
+    var reopenCPUSeconds: Double?
+    var reopenScanCPUSeconds: Double?
     var afterFill: StoreFacts?
     var afterReopen: StoreFacts?
     var afterDurable: StoreFacts?
@@ -65,6 +68,10 @@ struct PhaseRunner {
     var payloadBytesPerOperation: Int { Workload.keyBytes + Workload.valueBytes }
 
     func storeOptions(durability: Durability) -> StoreOptions {
+        Self.storeOptions(options, durability: durability)
+    }
+
+    static func storeOptions(_ options: BenchOptions, durability: Durability) -> StoreOptions {
         var storeOptions = StoreOptions()
         storeOptions.durability = durability
         storeOptions.ioBackend = options.backend

@@ -70,8 +70,8 @@ struct Report {
         if let pipelined = figures.pipelined { parts.append("pipelined \(rate(pipelined.operationsPerSecond))") }
         if let gets = figures.gets { parts.append("gets \(rate(gets.operationsPerSecond))") }
         if let borrows = figures.borrows { parts.append("borrows \(rate(borrows.operationsPerSecond))") }
-        if let reopen = figures.reopen { parts.append(String(format: "reopen %.3f s", reopen.seconds)) }
-        if let scan = figures.reopenScan { parts.append(String(format: "full scan %.3f s", scan.seconds)) }
+        if let reopen = figures.reopen { parts.append(String(format: "reopen %.3f s (cpu %.3f s)", reopen.seconds, figures.reopenCPUSeconds ?? 0)) }
+        if let scan = figures.reopenScan { parts.append(String(format: "full scan %.3f s (cpu %.3f s)", scan.seconds, figures.reopenScanCPUSeconds ?? 0)) }
         if options.csv {
             csvRows(run: "\(run)", figures: figures)
         } else {
@@ -79,7 +79,7 @@ struct Report {
         }
     }
 
-    func summary(_ runs: [RunFigures], baseline: ProcessMemory, workload: Workload) {
+    func summary(_ runs: [RunFigures], baseline: ProcessMemory, workload: Workload?) {
         let backend = runs.compactMap { $0.afterFill?.backend ?? $0.afterDurable?.backend }.first ?? "?"
         var summaries: [PhaseSummary] = []
         func add(_ name: String, _ runs: [PhaseRun?], _ target: Target?) {
@@ -126,7 +126,9 @@ struct Report {
             if let memory = runs.compactMap(\.residentAfterReopen).last {
                 print(String(format: "memory:     after reopen RSS %.1f MB (anon %.1f MB, file-backed maps %.1f MB), process peak %.1f MB",
                              mb(memory.resident), mb(memory.residentAnonymous), mb(memory.residentFile), mb(memory.residentPeak)))
-                print(String(format: "            (includes the benchmark's own key tables and read order: %.1f MB)", mb(workload.footprintBytes)))
+                if let workload {
+                    print(String(format: "            (includes the benchmark's own key tables and read order: %.1f MB)", mb(workload.footprintBytes)))
+                }
             }
             if let disk = runs.compactMap(\.diskUsage).first {
                 print(String(format: "disk:       %.1f MB in %d segment(s), %.1f bytes/key (record = 20-byte header + key + value)",
@@ -169,6 +171,8 @@ struct Report {
         row("borrow_ops_per_sec", figures.borrows?.operationsPerSecond)
         row("reopen_seconds", figures.reopen?.seconds)
         row("reopen_scan_seconds", figures.reopenScan?.seconds)
+        row("reopen_cpu_seconds", figures.reopenCPUSeconds)
+        row("reopen_scan_cpu_seconds", figures.reopenScanCPUSeconds)
         row("disk_bytes", figures.diskUsage.map(Double.init))
         row("peak_rss_bytes", figures.residentAfterReopen.map { Double($0.residentPeak) })
         if let facts = figures.afterReopen {
@@ -197,6 +201,9 @@ struct Report {
                 continue
             }
             print("swiftcask,median,\(key),\(String(format: "%.6g", summary.operationsPerSecond))")
+        }
+        for (key, values) in [("reopen_cpu_seconds", runs.compactMap(\.reopenCPUSeconds)), ("reopen_scan_cpu_seconds", runs.compactMap(\.reopenScanCPUSeconds))] where !values.isEmpty {
+            print("swiftcask,median,\(key),\(String(format: "%.6g", values.sorted()[values.count / 2]))")
         }
     }
 

@@ -33,6 +33,10 @@ struct SwiftcaskBench {
         report.header(machine: Machine.describe(directory: base), directory: base,
                       mallocCounterActive: swiftcask_malloc_counter_is_active() != 0)
 
+        if let existing = options.existingDirectory {
+            try timeReopensOnly(existing, options, report: report)
+            return
+        }
         report.progress("generating \(options.keys) keys and the read order")
         let workload = Workload(keyCount: options.keys)
         var runner = PhaseRunner(options: options, workload: workload, directory: base)
@@ -98,30 +102,54 @@ struct SwiftcaskBench {
         // before the reopen is measured.
         try fillAndRead(run: run, directory: directory, &runner, &figures, report: report)
         if options.phases.contains(.reopen) || options.phases.contains(.fill) {
-            report.progress("run \(run): reopen (hint files where the engine wrote them)")
-            let start = monotonicNanos()
-            let reopened = try Store(directory: directory, options: runner.storeOptions(durability: .no))
-            let seconds = Double(monotonicNanos() - start) / 1e9
-            figures.reopen = PhaseRun(operations: options.keys, seconds: seconds, payloadBytes: reopened.statistics.diskBytes)
-            let facts = PhaseRunner.facts(reopened)
-            figures.afterReopen = facts
-            guard facts.keys == options.keys else { throw BenchFailure("reopened store has \(facts.keys) keys, expected \(options.keys)") }
-            let memory = ProcessMemory.now()
-            figures.residentAfterReopen = memory
-            figures.diskUsage = diskUsageBytes(directory)
-            try reopened.close()
-
-            report.progress("run \(run): reopen without hint files (full scan)")
-            let names = try FileManager.default.contentsOfDirectory(atPath: directory)
-            for name in names where name.hasSuffix(".hint") { try FileManager.default.removeItem(atPath: directory + "/" + name) }
-            let scanStart = monotonicNanos()
-            let scanned = try Store(directory: directory, options: runner.storeOptions(durability: .no))
-            let scanSeconds = Double(monotonicNanos() - scanStart) / 1e9
-            figures.reopenScan = PhaseRun(operations: options.keys, seconds: scanSeconds, payloadBytes: scanned.statistics.diskBytes)
-            guard scanned.statistics.keys == options.keys else { throw BenchFailure("scanned store has \(scanned.statistics.keys) keys, expected \(options.keys)") }
-            try scanned.close()
+            try timeReopens(run: run, directory: directory, expectedKeys: options.keys, runner.storeOptions(durability: .no), &figures, report: report)
         }
         if !options.keepFiles { try FileManager.default.removeItem(atPath: directory) }
+    }
+
+    /// `--open DIR`: no fill; the reopen phase alone, `--runs` times, on a store left by an
+    /// earlier run (`--keep`), so startup can be profiled and compared without refilling.
+    static func timeReopensOnly(_ directory: String, _ options: BenchOptions, report: Report) throws {
+        let storeOptions = PhaseRunner.storeOptions(options, durability: .no)
+        var runs: [RunFigures] = []
+        for run in 1...options.runs {
+            var figures = RunFigures()
+            try timeReopens(run: run, directory: directory, expectedKeys: nil, storeOptions, &figures, report: report)
+            runs.append(figures)
+            report.runLine(run, figures)
+        }
+        report.summary(runs, baseline: ProcessMemory.now(), workload: nil)
+    }
+
+    /// Times `Store(directory:)` as the engine opens it (hint files for sealed segments), then
+    /// with `ignoreHintFiles` (every segment scanned and CRC-checked); the hints stay on disk.
+    static func timeReopens(run: Int, directory: String, expectedKeys: Int?, _ storeOptions: StoreOptions, _ figures: inout RunFigures, report: Report) throws {
+        report.progress("run \(run): reopen (hint files where the engine wrote them)")
+        let cpuStart = processCPUSeconds()
+        let start = monotonicNanos()
+        let reopened = try Store(directory: directory, options: storeOptions)
+        let seconds = Double(monotonicNanos() - start) / 1e9
+        figures.reopenCPUSeconds = processCPUSeconds() - cpuStart
+        let facts = PhaseRunner.facts(reopened)
+        figures.reopen = PhaseRun(operations: facts.keys, seconds: seconds, payloadBytes: facts.diskBytes)
+        figures.afterReopen = facts
+        if let expectedKeys, facts.keys != expectedKeys { throw BenchFailure("reopened store has \(facts.keys) keys, expected \(expectedKeys)") }
+        figures.residentAfterReopen = ProcessMemory.now()
+        figures.diskUsage = diskUsageBytes(directory)
+        try reopened.close()
+
+        report.progress("run \(run): reopen ignoring the hint files (full scan)")
+        var scanOptions = storeOptions
+        scanOptions.ignoreHintFiles = true
+        let scanCPUStart = processCPUSeconds()
+        let scanStart = monotonicNanos()
+        let scanned = try Store(directory: directory, options: scanOptions)
+        let scanSeconds = Double(monotonicNanos() - scanStart) / 1e9
+        figures.reopenScanCPUSeconds = processCPUSeconds() - scanCPUStart
+        let scannedKeys = scanned.statistics.keys
+        figures.reopenScan = PhaseRun(operations: scannedKeys, seconds: scanSeconds, payloadBytes: scanned.statistics.diskBytes)
+        guard scannedKeys == facts.keys else { throw BenchFailure("scanned store has \(scannedKeys) keys, the hinted open found \(facts.keys)") }
+        try scanned.close()
     }
 
     static func fillAndRead(run: Int, directory: String, _ runner: inout PhaseRunner, _ figures: inout RunFigures, report: Report) throws {

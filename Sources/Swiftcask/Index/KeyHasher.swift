@@ -1,6 +1,7 @@
 /// Hashes (keyspace, key) to the 32 bits the index uses. A multiply-fold mix over 8-byte words
-/// (wyhash's construction), seeded per store at random so clients cannot aim collisions at it;
-/// hashes are never persisted, so the seed may change on every open.
+/// (wyhash's construction), seeded per store at random so clients cannot aim collisions at it.
+/// Hint files store hashes together with their seed, and an open adopts that seed; the seed is
+/// no more secret than the data directory it is stored in.
 struct KeyHasher {
     let seed: UInt64
 

@@ -16,29 +16,47 @@ final class Keydir {
     /// The previous, smaller table while it drains into `primary`.
     private var draining: KeydirTable?
     private var drainCursor = 0
+    /// Faulting in a freshly reserved table ahead of a bulk load; stopped before the table
+    /// could be freed.
+    private var prefaulter: KeydirPrefaulter?
 
     init() {
         primary = KeydirTable(log2Capacity: Self.initialLog2Capacity)
     }
 
     deinit {
+        stopPrefaulting()
         primary.deallocate()
         draining?.deallocate()
     }
 
     var count: Int { primary.count + (draining?.count ?? 0) }
+    /// Slots of the main table.
+    var capacity: Int { primary.capacity }
 
     @inline(__always) func prefetch(_ hash: UInt32) { primary.prefetch(hash) }
 
     /// Grows an empty index up front to hold `expectedCount` keys without resizing (used at
-    /// open, where hint files tell how many entries are coming).
-    func reserve(_ expectedCount: Int) {
+    /// open, where hint files tell how many entries are coming). With `prefaulting`, a large
+    /// new table's memory is faulted in on another thread, front to back: the kernel's zeroing
+    /// of fresh pages then overlaps a load that fills the table in the same order.
+    func reserve(_ expectedCount: Int, prefaulting: Bool = false) {
         guard count == 0, draining == nil else { return }
         var log2 = 32 - Int(primary.shift)
         while (1 << log2) * Self.loadPercentMax / 100 < expectedCount && log2 < 32 { log2 += 1 }
         guard log2 > 32 - Int(primary.shift) else { return }
+        stopPrefaulting()
         primary.deallocate()
         primary = KeydirTable(log2Capacity: log2)
+        if prefaulting && primary.memoryBytes >= KeydirTable.mappedBytesMin {
+            prefaulter = KeydirPrefaulter(primary.mappedRegion)
+        }
+    }
+
+    /// Stops the prefaulting thread, if any (the bulk load is over, or the table is going).
+    func stopPrefaulting() {
+        prefaulter?.stop()
+        prefaulter = nil
     }
     /// Bytes of table memory (both tables while a resize is under way).
     var memoryBytes: Int { primary.memoryBytes + (draining?.memoryBytes ?? 0) }
@@ -126,6 +144,7 @@ final class Keydir {
 
     /// Drops every entry and shrinks back to the initial size.
     func removeAll() {
+        stopPrefaulting()
         primary.deallocate()
         draining?.deallocate()
         draining = nil
@@ -194,8 +213,14 @@ final class Keydir {
         }
     }
 
+    /// Inlined: every insert asks, and almost every time the answer is no.
+    @inline(__always)
     private func reserveOneMore() {
-        guard (primary.count + 1) * 100 > primary.capacity * Self.loadPercentMax else { return }
+        if (primary.count + 1) * 100 > primary.capacity * Self.loadPercentMax { grow() }
+    }
+
+    private func grow() {
+        stopPrefaulting()
         finishMigration()
         let log2 = 32 - Int(primary.shift) + 1
         draining = primary

@@ -40,6 +40,14 @@ struct KeydirTable {
         }
     }
 
+    /// A mapped table's address range, as integers so it can be handed to another thread.
+    struct MappedRange: Sendable {
+        var address: UInt
+        var bytes: Int
+    }
+
+    var mappedRegion: MappedRange { MappedRange(address: UInt(bitPattern: slots), bytes: memoryBytes) }
+
     /// Starts loading the bucket of `hash` into the cache while the caller does other work.
     @inline(__always) func prefetch(_ hash: UInt32) { sc_prefetch(slots + bucket(hash)) }
 

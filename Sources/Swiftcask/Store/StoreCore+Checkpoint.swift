@@ -50,7 +50,7 @@ extension StoreCore {
                     // Bytes below `end` never change: copy them without the lock, as a sealed segment.
                     let bytes = UnsafeRawBufferPointer(rebasing: segment.map.bytes[0..<end])
                     try Self.writeDurably(Array(bytes), to: target, directory: destination)
-                    guard let hint = HintFile.encode(segmentID: segment.id, segment: bytes) else { continue }
+                    guard let hint = HintFile.encode(segmentID: segment.id, segment: bytes, hasher: hasher) else { continue }
                     try Self.writeDurably(hint, to: destination + "/" + HintFile.fileName(segmentID: segment.id), directory: destination)
                 }
             }

@@ -147,7 +147,7 @@ extension StoreCore {
         for output in outputs {
             let map = try MappedRegion(file: output.file, length: output.size)
             maps.append(map)
-            guard let hint = HintFile.encode(segmentID: output.id, segment: map.bytes) else {
+            guard let hint = HintFile.encode(segmentID: output.id, segment: map.bytes, hasher: hasher) else {
                 throw StoreError(.ioFailure, "merge output \(output.temporaryPath) does not read back as written")
             }
             try Self.writeDurably(hint, to: hintPath(forSegment: output.id) + MergeOutputWriter.temporarySuffix, directory: directory)

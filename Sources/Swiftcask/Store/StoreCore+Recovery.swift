@@ -11,6 +11,8 @@ extension StoreCore {
         var damage: String?
         /// One past the last nonzero byte after `dataEnd` (equal to `dataEnd` when none).
         var garbageEnd: Int
+        /// Read record by record (false: replayed from its hint).
+        var wasScanned = true
     }
 
     func recover() throws(StoreError) {
@@ -34,23 +36,47 @@ extension StoreCore {
             if let segment = try openSegment(id) { opened.append(segment) }
         }
         opened.sort { $0.replayOrder < $1.replayOrder }
+        let announcements = opened.compactMap { hintAnnouncement(for: $0) }
+        // Hash with the seed the hints were written with, so their hashes serve as they are.
+        if let seed = Self.prevailingHashSeed(announcements) { hasher = KeyHasher(seed: seed) }
         // Size the index once for what the hints announce, instead of doubling during the load.
-        keydir.reserve(opened.reduce(0) { $0 + (hintEntryCount(for: $1) ?? 0) })
-        for segment in opened {
-            register(segment)
-            let outcome: ScanOutcome
-            if let count = loadHint(for: segment, nowMillis: nowMillis) {
-                outcome = ScanOutcome(dataEnd: segment.capacity, recordCount: count, damage: nil, garbageEnd: segment.capacity)
-            } else {
-                segment.map.adviseSequential()
-                outcome = scan(segment, nowMillis: nowMillis)
-                segment.map.adviseRandom()
-                scannedSegments += 1
+        if !options.ignoreHintFiles {
+            keydir.reserve(announcements.reduce(0) { $0 + $1.entryCount }, prefaulting: true)
+        }
+        defer { keydir.stopPrefaulting() }
+        let hints = opened.map { usableHint(for: $0) }
+        // Each run of consecutive segments with hash-sorted hints is applied band by band;
+        // any other segment on its own, from its hint or by scanning.
+        var position = 0
+        while position < opened.count {
+            var end = position + 1
+            if hints[position]?.isSortedByHash == true {
+                while end < opened.count && hints[end]?.isSortedByHash == true { end += 1 }
+                for segment in opened[position..<end] { register(segment) }
+                replaySortedHints((position..<end).map { (opened[$0], hints[$0]!) }, nowMillis: nowMillis)
             }
-            if outcome.recordCount > 0, let torn = outcomes.first(where: { $0.outcome.garbageEnd > $0.outcome.dataEnd }) {
-                throw StoreError(.corruptData, "segment \(torn.segment.path) is damaged at offset \(torn.outcome.dataEnd) (\(torn.outcome.damage ?? "unexpected bytes")) while a newer segment holds data; run `swiftcask verify` on the directory")
+            for index in position..<end {
+                let segment = opened[index]
+                let outcome: ScanOutcome
+                if let hint = hints[index] {
+                    if !hint.isSortedByHash {
+                        register(segment)
+                        replayHint(hint, of: segment, nowMillis: nowMillis)
+                    }
+                    outcome = ScanOutcome(dataEnd: segment.capacity, recordCount: hint.count, damage: nil, garbageEnd: segment.capacity, wasScanned: false)
+                } else {
+                    register(segment)
+                    segment.map.adviseSequential()
+                    outcome = scan(segment, nowMillis: nowMillis)
+                    segment.map.adviseRandom()
+                    scannedSegments += 1
+                }
+                if outcome.recordCount > 0, let torn = outcomes.first(where: { $0.outcome.garbageEnd > $0.outcome.dataEnd }) {
+                    throw StoreError(.corruptData, "segment \(torn.segment.path) is damaged at offset \(torn.outcome.dataEnd) (\(torn.outcome.damage ?? "unexpected bytes")) while a newer segment holds data; run `swiftcask verify` on the directory")
+                }
+                outcomes.append((segment, outcome))
             }
-            outcomes.append((segment, outcome))
+            position = end
         }
         for (index, entry) in outcomes.enumerated() {
             try finishRecovery(of: entry.segment, entry.outcome, isLast: index == outcomes.count - 1)
@@ -60,8 +86,10 @@ extension StoreCore {
         }
         segmentsScanned = scannedSegments
         segmentsLoadedFromHints = outcomes.count - scannedSegments
-        // Sealed segments that had to be scanned get a hint for next time.
-        for (segment, _) in outcomes where segment.isFinal && !FileSystem.fileExists(hintPath(forSegment: segment.id)) {
+        // Sealed segments that had to be scanned get a hint for next time, replacing an unusable
+        // one (when hints are ignored on purpose, only a missing one).
+        for (segment, outcome) in outcomes where segment.isFinal && outcome.wasScanned
+            && (!options.ignoreHintFiles || !FileSystem.fileExists(hintPath(forSegment: segment.id))) {
             segmentsNeedingHints.append(segment)
         }
         logger.info("opened \(directory): \(keydir.count) keys in \(outcomes.count) segments (\(scannedSegments) scanned, the rest from hints), backend \(backend.name)")
@@ -110,12 +138,16 @@ extension StoreCore {
     /// Replays a segment's records into the index, stopping at the first invalid record.
     private func scan(_ segment: Segment, nowMillis: Int64) -> ScanOutcome {
         let bytes = segment.map.bytes
+        let base = segment.map.base
         var offset = SegmentFormat.headerBytes
         var recordCount = 0
         var damage: String?
         // Records of a batch whose end has not been seen yet: applied only when it is.
         var pendingBatch: [(offset: Int, header: RecordHeader)] = []
         var batchStart = offset
+        // A lone record is applied one record late: its bucket is prefetched first, so the
+        // cache miss overlaps decoding and CRC-checking the next record.
+        var deferred: (offset: Int, header: RecordHeader, hash: UInt32)?
         scanning: while offset < bytes.count {
             switch RecordHeader.decode(bytes, at: offset) {
             case .endOfData:
@@ -128,7 +160,11 @@ extension StoreCore {
                     if pendingBatch.isEmpty { batchStart = offset }
                     pendingBatch.append((offset, header))
                     if header.flags.contains(.batchEnd) {
-                        for member in pendingBatch { replay(member.header, at: member.offset, in: segment, nowMillis: nowMillis) }
+                        if let record = deferred {
+                            replay(record.header, at: record.offset, hash: record.hash, in: segment, keysAt: base, nowMillis: nowMillis)
+                            deferred = nil
+                        }
+                        for member in pendingBatch { replay(member.header, at: member.offset, hash: nil, in: segment, keysAt: base, nowMillis: nowMillis) }
                         recordCount += pendingBatch.count
                         pendingBatch.removeAll(keepingCapacity: true)
                     }
@@ -137,11 +173,20 @@ extension StoreCore {
                         damage = "a batch starting at offset \(batchStart) has no end record"
                         break scanning
                     }
-                    replay(header, at: offset, in: segment, nowMillis: nowMillis)
+                    let key = UnsafeRawBufferPointer(start: base + offset + SegmentFormat.recordHeaderBytes, count: header.keyLength)
+                    let hash = self.hash(key, header.keyspace)
+                    keydir.prefetch(hash)
+                    if let record = deferred {
+                        replay(record.header, at: record.offset, hash: record.hash, in: segment, keysAt: base, nowMillis: nowMillis)
+                    }
+                    deferred = (offset, header, hash)
                     recordCount += 1
                 }
                 offset += header.recordLength
             }
+        }
+        if let record = deferred {
+            replay(record.header, at: record.offset, hash: record.hash, in: segment, keysAt: base, nowMillis: nowMillis)
         }
         if !pendingBatch.isEmpty {
             // A batch cut off by the crash: none of it counts.
@@ -175,21 +220,22 @@ extension StoreCore {
         return end
     }
 
-    private func replay(_ header: RecordHeader, at offset: Int, in segment: Segment, nowMillis: Int64) {
-        let key = UnsafeRawBufferPointer(start: segment.map.base + offset + SegmentFormat.recordHeaderBytes, count: header.keyLength)
-        replay(header, at: offset, key: key, in: segment, nowMillis: nowMillis)
-    }
-
-    /// Applies one record's effect on the index: the same for a scanned record and a hint entry.
-    func replay(_ header: RecordHeader, at offset: Int, key: UnsafeRawBufferPointer, in segment: Segment, nowMillis: Int64) {
+    /// Applies one record's effect on the index: the same for a scanned record and a hint entry
+    /// (which brings the key's `hash`; else it is computed). The key is read from the segment's
+    /// map (`keysAt`, its base) only to hash it or to compare it with an entry of equal hash.
+    @inline(__always)
+    func replay(_ header: RecordHeader, at offset: Int, hash knownHash: UInt32?, in segment: Segment, keysAt base: UnsafeRawPointer, nowMillis: Int64) {
         let keyspace = header.keyspace
         if header.flags.contains(.keyspaceCleared) {
             dropAllKeys(of: keyspace)
             segment.deadBytes += header.recordLength
             return
         }
-        let hash = self.hash(key, keyspace)
-        let matches: (KeydirEntry) -> Bool = { self.entry($0, holds: key, keyspace: keyspace) }
+        let key = UnsafeRawBufferPointer(start: base + offset + SegmentFormat.recordHeaderBytes, count: header.keyLength)
+        let hash = knownHash ?? self.hash(key, keyspace)
+        // unowned(unsafe): the closure never outlives this call; a strong capture cost a
+        // retain and a release of the store per replayed record.
+        let matches: (KeydirEntry) -> Bool = { [unowned(unsafe) self] in self.entry($0, holds: key, keyspace: keyspace) }
         let expired = header.expiresAtMillis != 0 && header.expiresAtMillis <= nowMillis
         if header.flags.contains(.tombstone) || expired {
             if let previous = keydir.remove(hash: hash, matches: matches) {

@@ -10,7 +10,8 @@ final class StoreCore: @unchecked Sendable {
     let options: StoreOptions
     let monitor = Monitor()
     let backend: AppendBackend
-    let hasher = KeyHasher()
+    /// Replaced at open by the seed the hint files were written with (`recover`), then fixed.
+    var hasher = KeyHasher()
     var logger: Logger { options.logger }
 
     let keydir = Keydir()

@@ -139,7 +139,9 @@ extension Store {
                 report.hint = "empty"
             } else {
                 let hintMap = try MappedRegion(file: hint, length: hintSize)
-                switch HintFile.validate(hintMap.bytes, segmentID: id, segmentBytes: size) {
+                // Checked against its own seed: which seed an open adopts is a store-level choice.
+                let hasher = KeyHasher(seed: HintFile.hashSeed(of: hintMap.bytes) ?? 0)
+                switch HintFile.validate(hintMap.bytes, segmentID: id, segmentBytes: size, hashSeed: hasher.seed) {
                 case .failure(let rejection): report.hint = rejection.description
                 case .success:
                     var mismatch: String?
@@ -148,6 +150,10 @@ extension Store {
                         guard case .record(let header) = RecordHeader.decode(map.bytes, at: entry.offset), header == entry.header else {
                             mismatch = "entry for offset \(entry.offset) does not match the record there"
                             return
+                        }
+                        let key = UnsafeRawBufferPointer(rebasing: map.bytes[(entry.offset + SegmentFormat.recordHeaderBytes)...].prefix(header.keyLength))
+                        if hasher.hash(key, keyspace: header.keyspace) != entry.hash {
+                            mismatch = "entry for offset \(entry.offset) has the wrong key hash"
                         }
                     }
                     report.hint = mismatch ?? "ok"
