@@ -304,7 +304,9 @@ import Testing
         options.mergeStopAfter = step
         let store = try Store(directory: directory.path, options: options)
         let model = try fill(store, keys: 400, rounds: 5, deleteEvery: 4)
+        #expect(store.statistics.lastMergeFailure == nil)
         #expect(throws: StoreError.self) { try store.merge() }
+        #expect(store.statistics.lastMergeFailure != nil, "a failed merge is reported")
         try store.sync()
         let image = try crashImage(of: directory.path)
         try expectContents(store, model, "live store after stop at \(step)")
@@ -315,6 +317,7 @@ import Testing
         try expectContents(recovered, model, "crash image at \(step)")
         // A full merge after recovery still keeps everything.
         _ = try recovered.merge()
+        #expect(recovered.statistics.lastMergeFailure == nil)
         try expectContents(recovered, model, "merge after recovery from \(step)")
         try recovered.close()
         let original = try Store(directory: directory.path, options: reopenOptions)

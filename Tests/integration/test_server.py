@@ -326,6 +326,7 @@ def test_bgrewriteaof_merges_garbage_and_moves_the_persistence_fields(make_serve
             break
         time.sleep(0.05)
     assert after["aof_rewrites"] == 1 and after["swiftcask_merges_completed"] == 1
+    assert after["aof_last_bgrewrite_status"] == "ok"
     assert after["swiftcask_merge_reclaimed_bytes"] > 0
     assert after["swiftcask_dead_bytes"] < before["swiftcask_dead_bytes"]
     assert after["swiftcask_disk_bytes"] < before["swiftcask_disk_bytes"]

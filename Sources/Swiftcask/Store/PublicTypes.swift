@@ -47,6 +47,8 @@ public struct StoreStatistics: Sendable {
     /// The error that disabled writes, if any.
     public var writeFailure: String?
     public var mergeInProgress: Bool
+    /// Why the most recent merge failed; nil when it succeeded or none ran.
+    public var lastMergeFailure: String?
     public var mergesCompleted: UInt64
     /// Bytes of segment files removed by merges, net of what the merges wrote.
     public var mergeReclaimedBytes: UInt64

@@ -38,6 +38,7 @@ extension StoreCore {
                 switch outcome {
                 case .success(let report):
                     lastMergeReport = report
+                    lastMergeError = nil
                     lastMergeFailureNanos = nil
                     logger.info("merge: \(report)")
                 case .failure(let error):

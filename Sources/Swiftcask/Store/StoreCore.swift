@@ -71,7 +71,8 @@ final class StoreCore: @unchecked Sendable {
     var mergeRequested = false
     var mergeInProgress = false
     var lastMergeStartNanos: UInt64 = 0
-    var lastActiveExpiryNanos: UInt64 = 0
+    /// Starts at open, so the first active expiry cycle runs one interval after it.
+    var lastActiveExpiryNanos: UInt64 = Clock.monotonicNanos()
     /// Merges finished, successfully or not: what `Store.merge()` waits on.
     var mergesAttempted: UInt64 = 0
     var lastMergeReport: MergeReport?
@@ -248,7 +249,8 @@ final class StoreCore: @unchecked Sendable {
             keys: keydir.count, segmentCount: segmentIDs.count, diskBytes: diskBytes, deadBytes: deadBytes,
             indexBytes: keydir.memoryBytes, ioBackendName: backend.name, durability: options.durability,
             recordsWritten: recordsWritten, groupsCommitted: groupsCommitted, syncs: syncs, bytesWritten: bytesWritten,
-            writeFailure: failure?.message, mergeInProgress: mergeInProgress, mergesCompleted: mergesCompleted,
+            writeFailure: failure?.message, mergeInProgress: mergeInProgress,
+            lastMergeFailure: lastMergeError?.message, mergesCompleted: mergesCompleted,
             mergeReclaimedBytes: mergeReclaimedBytes, expiredKeysCollected: expiredKeysCollected,
             expiredKeysOnAccess: expiredKeysOnAccess,
             segmentsLoadedFromHints: segmentsLoadedFromHints, segmentsScanned: segmentsScanned)
