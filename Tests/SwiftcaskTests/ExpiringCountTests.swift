@@ -77,25 +77,6 @@ import Testing
         try store.close()
     }
 
-    @Test func activeExpiryCollectionLowersTheCount() throws {
-        let directory = TemporaryDirectory()
-        var options = testOptions()
-        options.activeExpiryIntervalMillis = 5
-        let store = try Store(directory: directory.path, options: options)
-        let past = Clock.unixMillis() - 1
-        for index in 0..<300 { try store.put(bytes("gone-\(index)"), bytes("v"), expiresAtMillis: past) }
-        try store.put(bytes("stays"), bytes("v"), expiresAtMillis: Clock.unixMillis() + Self.hourMillis)
-        // Nobody reads the expired keys; the cycle removes them (bounded wait, polled).
-        var polls = 0
-        while store.expiringCount(in: .default) > 1 && polls < 1000 {
-            Clock.sleep(nanoseconds: 5_000_000)
-            polls += 1
-        }
-        #expect(store.expiringCount(in: .default) == 1)
-        #expect(store.statistics.expiredKeysCollected == 300)
-        try store.close()
-    }
-
     @Test func reopenRebuildsTheCountFromScansAndHints() throws {
         let directory = TemporaryDirectory()
         let options = lazyOnlyOptions(segmentBytes: Limits.segmentBytesMin)

@@ -355,14 +355,16 @@ import Testing
         let past = Clock.unixMillis() - 1
         for index in 0..<2000 { try store.put(bytes("gone-\(index)"), bytes("v"), expiresAtMillis: past) }
         for index in 0..<100 { try store.put(bytes("stays-\(index)"), bytes("v")) }
+        try store.put(bytes("stays-expiring"), bytes("v"), expiresAtMillis: Clock.unixMillis() + 3_600_000)
         // Nobody reads the expired keys; the cycle must remove them (bounded wait, polled).
         var polls = 0
-        while store.count > 100 && polls < 1000 {
+        while store.count > 101 && polls < 1000 {
             Clock.sleep(nanoseconds: 5_000_000)
             polls += 1
         }
-        #expect(store.count == 100)
+        #expect(store.count == 101)
         #expect(store.statistics.expiredKeysCollected == 2000)
+        #expect(store.expiringCount(in: .default) == 1, "collection lowers the count of keys with a TTL")
         try store.close()
     }
 
