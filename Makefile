@@ -52,12 +52,12 @@ run: deps build
 
 ## bench: embedded engine benchmark (2M keys, 16-byte keys, 100-byte values)
 bench: deps-apt
-	cd Benchmarks && $(SWIFT) build -c release --product swiftcask-bench
+	bash perf/build-bench.sh
 	Benchmarks/.build/release/swiftcask-bench $(BENCH_ARGS)
 
 ## bench-check: malloc counts per operation against their budgets (fails on a regression)
 bench-check: deps-apt
-	cd Benchmarks && $(SWIFT) build -c release --product swiftcask-bench
+	bash perf/build-bench.sh
 	Benchmarks/.build/release/swiftcask-bench --keys 200000 --runs 1 --phases mallocs --check-mallocs
 
 ## bench-server: redis-benchmark against swiftcask-server and redis-server side by side

@@ -30,7 +30,7 @@ CC=${CC:-cc}
 $CC -O2 -Wall -o "$PEER_BUILD/peer-lmdb" Benchmarks/peers/peer_lmdb.c -llmdb
 $CC -O2 -Wall -o "$PEER_BUILD/peer-leveldb" Benchmarks/peers/peer_leveldb.c -lleveldb
 $CC -O2 -Wall -o "$PEER_BUILD/peer-rocksdb" Benchmarks/peers/peer_rocksdb.c -lrocksdb
-(cd Benchmarks && swift build -c release --product swiftcask-bench 2>&1 | tail -1) >&2
+bash perf/build-bench.sh >&2
 SWIFTCASK_BENCH=Benchmarks/.build/release/swiftcask-bench
 
 version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }

@@ -25,7 +25,7 @@ PROBES=(
 
 measure() {  # $1 = root of a checkout with a Benchmarks package; prints "name value" lines
   local root=$1
-  (cd "$root/Benchmarks" && swift build -c release --product swiftcask-bench 2>&1 | tail -1) >&2
+  bash perf/build-bench.sh "$root" >&2
   # valgrind 3.19 cannot read Swift 6.3's DWARF ("possibly corrupted debuginfo"): profile a copy
   # without debug sections (the symbol table, which --toggle-collect needs, stays).
   local bench="$WORK/swiftcask-bench.nodebug.$$"

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=("$@"); [ ${#SIZES[@]} -eq 0 ] && SIZES=(1000000 10000000)
 PORT=${PORT:-7398}
-(cd Benchmarks && swift build -c release --product swiftcask-bench 2>&1 | tail -1) >&2
+bash perf/build-bench.sh >&2
 echo "# machine: $(nproc) cores, $(uname -sr); $(redis-server --version 2>/dev/null | awk '{print $1, $2, $3}')"
 printf "%10s %20s %22s %22s\n" keys "swiftcask index B/key" "swiftcask peak RSS MB" "redis used_memory B/key"
 for keys in "${SIZES[@]}"; do

@@ -19,7 +19,7 @@ echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d:
 
 case "$MODE" in
   bench)
-    (cd Benchmarks && swift build -c release --product swiftcask-bench 2>&1 | tail -1) >&2
+    bash perf/build-bench.sh >&2
     echo "# build: release; command: swiftcask-bench $*"
     perf record -F "$FREQ" -e cpu-clock -g -o "$OUT/perf.data" Benchmarks/.build/release/swiftcask-bench "$@"
     ;;

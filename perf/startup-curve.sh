@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 BENCH_DIR=${BENCH_DIR:-/tmp}
 SIZES=("$@"); [ ${#SIZES[@]} -eq 0 ] && SIZES=(1000000 5000000 10000000)
-(cd Benchmarks && swift build -c release --product swiftcask-bench 2>&1 | tail -1) >&2
+bash perf/build-bench.sh >&2
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr), $(free -g | awk '/^Mem:/ {print $2}') GiB RAM; release build"
 echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg); warm page cache, medians of $RUNS runs"
 printf "%10s %11s %11s %11s %11s %9s %9s\n" keys "hints s" "hints cpu" "scan s" "scan cpu" "speed-up" "(cpu)"
