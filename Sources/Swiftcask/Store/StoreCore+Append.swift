@@ -146,7 +146,7 @@ extension StoreCore {
         if flags.contains(.tombstone) {
             previous = keydir.remove(hash: hash, matches: matches)
             segment.deadBytes += length
-            if previous != nil { countIndexChange(removed: previous, added: nil, keyspace: keyspace) }
+            countIndexChange(removed: previous, added: nil, keyspace: keyspace)
         } else {
             let entry = KeydirEntry(hash: hash, segmentID: segment.id, offset: UInt32(offset), valueLength: value.count, hasExpiry: expiresAtMillis != 0)
             previous = keydir.upsert(entry, matches: matches)

@@ -238,20 +238,16 @@ extension StoreCore {
         let matches: (KeydirEntry) -> Bool = { [unowned(unsafe) self] in self.entry($0, holds: key, keyspace: keyspace) }
         let expired = header.expiresAtMillis != 0 && header.expiresAtMillis <= nowMillis
         if header.flags.contains(.tombstone) || expired {
-            if let previous = keydir.remove(hash: hash, matches: matches) {
-                markDead(previous, keyLength: key.count)
-                countIndexChange(removed: previous, added: nil, keyspace: keyspace)
-            }
+            let previous = keydir.remove(hash: hash, matches: matches)
+            if let previous { markDead(previous, keyLength: key.count) }
+            countIndexChange(removed: previous, added: nil, keyspace: keyspace)
             segment.deadBytes += header.recordLength
             return
         }
         let entry = KeydirEntry(hash: hash, segmentID: segment.id, offset: UInt32(offset), valueLength: header.valueLength, hasExpiry: header.expiresAtMillis != 0)
-        if let previous = keydir.upsert(entry, matches: matches) {
-            markDead(previous, keyLength: key.count)
-            countIndexChange(removed: previous, added: entry, keyspace: keyspace)
-        } else {
-            countIndexChange(removed: nil, added: entry, keyspace: keyspace)
-        }
+        let previous = keydir.upsert(entry, matches: matches)
+        if let previous { markDead(previous, keyLength: key.count) }
+        countIndexChange(removed: previous, added: entry, keyspace: keyspace)
     }
 
     /// Sets a scanned segment's ends, and repairs its tail: a torn tail is cut off (and the
