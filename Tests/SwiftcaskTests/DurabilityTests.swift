@@ -38,6 +38,42 @@ import Testing
         try recovered.close()
     }
 
+    /// A blocking `.always` writer with no round running writes and syncs its group on its own
+    /// thread (no hand-off to the committer and back), while deferred writes still complete
+    /// through the committer.
+    @Test(arguments: allBackends)
+    func loneAlwaysWriterLeadsItsOwnRounds(backend: IOBackendChoice) async throws {
+        let directory = TemporaryDirectory()
+        var options = testOptions(backend: backend, durability: .always)
+        let writingThreads = TestLock<[pthread_t]>([])
+        options.wrapBackend = { inner in ThreadRecordingBackend(wrapping: inner, into: writingThreads) }
+        let store = try Store(directory: directory.path, options: options)
+        let puts = 20
+        var batch = WriteBatch()
+        batch.put("batch-a", "1")
+        batch.put("batch-b", "2")
+        // Blocking calls, all on one thread (no suspension point in between).
+        func writeBlocking() throws -> pthread_t {
+            for index in 0..<puts { try store.put("k\(index)", "v\(index)") }
+            let _: WriteResult = try store.write(batch)
+            return pthread_self()
+        }
+        let writer = try writeBlocking()
+        let rounds = writingThreads.withLock { $0 }
+        #expect(rounds.count == puts + 1, "one synced round per blocking write")
+        #expect(rounds.allSatisfy { pthread_equal($0, writer) != 0 }, "every round ran on the writer's thread")
+        #expect(store.statistics.syncs == UInt64(puts + 1))
+
+        let deferred = try store.writeDeferred(batch)
+        try await store.waitUntilDurable(deferred.ticket)
+        #expect(writingThreads.withLock { $0.count } == puts + 2)
+        try store.close()
+        let reopened = try Store(directory: directory.path, options: testOptions(backend: backend))
+        for index in 0..<puts { #expect(try reopened.get("k\(index)") == bytes("v\(index)")) }
+        #expect(try reopened.get("batch-b") == bytes("2"))
+        try reopened.close()
+    }
+
     @Test(arguments: allBackends)
     func deferredWritesReportDurability(backend: IOBackendChoice) async throws {
         let directory = TemporaryDirectory()
@@ -256,5 +292,22 @@ extension DurabilityTests {
         #expect(error?.message.contains("offset \(SegmentFormat.headerBytes)") == true)
         #expect(throws: StoreError.self) { try store.withValue(forKey: "victim".utf8) { _ in () } }
         try store.close()
+    }
+}
+
+/// Records the thread of every backend call that writes or syncs something.
+final class ThreadRecordingBackend: AppendBackend, @unchecked Sendable {
+    let inner: AppendBackend
+    let threads: TestLock<[pthread_t]>
+    var name: String { inner.name }
+
+    init(wrapping inner: AppendBackend, into threads: TestLock<[pthread_t]>) {
+        self.inner = inner
+        self.threads = threads
+    }
+
+    func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32]) throws(IOFailure) {
+        if !chunks.isEmpty { threads.withLock { $0.append(pthread_self()) } }
+        try inner.write(chunks, synchronizing: descriptors)
     }
 }

@@ -37,13 +37,14 @@ extension StoreCore {
         return WriteBuffer(capacity: options.writeBufferBytes, isPooled: true)
     }
 
-    /// Hands the current buffer to the committer.
-    func enqueueCurrent() {
+    /// Hands the current buffer to the next round, waking the committer unless the caller is
+    /// about to run that round itself.
+    func enqueueCurrent(wakingCommitter: Bool = true) {
         guard let buffer = current, !buffer.isEmpty else { return }
         buffer.endPosition = appendedPosition
         queued.append(buffer)
         current = nil
-        signalCommitterIfIdle()
+        if wakingCommitter { signalCommitterIfIdle() }
     }
 
     @inline(__always)
@@ -130,7 +131,8 @@ extension StoreCore {
         let length = RecordHeader.recordLength(keyLength: key.count, valueLength: value.count)
         let buffer = current.unsafelyUnwrapped
         let segment = active.unsafelyUnwrapped
-        if buffer.isEmpty {
+        if buffer.isEmpty && options.durability != .always {
+            // Starts the write-behind deadline (`.always` rounds are led or asked for instead).
             currentFirstAppendNanos = Clock.monotonicNanos()
             signalCommitterIfIdle()
         }
@@ -156,13 +158,12 @@ extension StoreCore {
         return previous
     }
 
-    /// Ends a write: hands a full buffer to the committer, or in `.always` wakes it for the group.
+    /// Ends a write: hands a full buffer to the committer. In `.always` nobody is woken here: a
+    /// blocking writer leads its round itself and `whenDurable` wakes the committer.
     @inline(__always)
     func finishWrite() -> CommitTicket {
         if let buffer = current, buffer.remainingBytes < SegmentFormat.recordHeaderBytes * 4 || buffer.recordCount >= options.groupRecordsMax {
             enqueueCurrent()
-        } else if options.durability == .always {
-            signalCommitterIfIdle()
         }
         return CommitTicket(position: appendedPosition)
     }
@@ -196,6 +197,8 @@ extension StoreCore {
         var largestPutValue = 0
         var bound = 0
         try batch.forEachOperation { (operation) throws(StoreError) in
+            // Each index slot is a likely cache miss: load them all before the second pass.
+            keydir.prefetch(self.hash(operation.key, operation.keyspace))
             switch operation.kind {
             case .put:
                 bound += RecordHeader.recordLength(keyLength: operation.key.count, valueLength: operation.value.count)

@@ -58,6 +58,10 @@ final class StoreCore: @unchecked Sendable {
     var syncRequestedPosition: UInt64 = 0
     var lastSyncNanos: UInt64 = Clock.monotonicNanos()
     var committerIsIdle = false
+    /// A commit round (the committer's or a leading writer's) is writing; others wait for it.
+    var roundInProgress = false
+    /// The scratch of rounds led by writers (one round at a time, so one is enough).
+    let leaderScratch = CommitterScratch()
     /// Sticky: once a write or fsync failed, writes are refused until the store is reopened.
     var failure: StoreError?
     var isClosing = false
