@@ -209,4 +209,35 @@ import Testing
         #expect(store.randomKey(in: Keyspace(7)) == nil)
         try store.close()
     }
+
+    /// Prefetching is a hint: present, absent, buffered and too many keys change nothing, and a
+    /// closed store ignores it.
+    @Test func prefetchChangesNothing() throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(directory: directory.path, options: testOptions())
+        let count = Store.prefetchKeysMax + 10
+        for index in 0..<count { try store.put("key-\(index)", "value-\(index)") }
+        try store.sync()  // records now in the map; the next ones stay in a write buffer
+        try store.put("buffered", "fresh")
+        let names = (0..<count).map { "key-\($0)" } + ["absent", "buffered", ""]
+        // All keys back to back in one buffer, as a pipeline's keys sit in a read buffer.
+        let joined = names.flatMap { Array($0.utf8) }
+        func prefetchAll() {
+            joined.withUnsafeBytes { bytes in
+                var start = 0
+                let pointers = names.map { name in
+                    defer { start += name.utf8.count }
+                    return UnsafeRawBufferPointer(rebasing: bytes[start..<start + name.utf8.count])
+                }
+                pointers.withUnsafeBufferPointer { store.prefetch(keys: $0) }
+            }
+        }
+        prefetchAll()
+        for index in 0..<count { #expect(try store.get("key-\(index)") == bytes("value-\(index)")) }
+        #expect(try store.get("buffered") == bytes("fresh"))
+        #expect(try store.get("absent") == nil)
+        #expect(store.count == count + 1)
+        try store.close()
+        prefetchAll()
+    }
 }

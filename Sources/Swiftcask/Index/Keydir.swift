@@ -36,6 +36,12 @@ final class Keydir {
 
     @inline(__always) func prefetch(_ hash: UInt32) { primary.prefetch(hash) }
 
+    /// The first live entry of the main table with `hash`, without comparing keys: where a
+    /// lookup of that hash will most likely go next (for prefetching its record).
+    @inline(__always) func likelyEntry(hash: UInt32) -> KeydirEntry? {
+        primary.index(of: hash) { _ in true }.map { primary.slots[$0] }
+    }
+
     /// Grows an empty index up front to hold `expectedCount` keys without resizing (used at
     /// open, where hint files tell how many entries are coming). With `prefaulting`, a large
     /// new table's memory is faulted in on another thread, front to back: the kernel's zeroing

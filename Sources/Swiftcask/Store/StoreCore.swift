@@ -1,3 +1,4 @@
+import CShims
 import Glibc
 import Logging
 
@@ -118,6 +119,14 @@ final class StoreCore: @unchecked Sendable {
         let offset = Int(entry.offset)
         if offset < view.writtenEnd { return view.base.unsafelyUnwrapped + offset }
         return bufferedRecordStart(segmentsByID[Int(entry.segmentID)].unsafelyUnwrapped, offset)
+    }
+
+    /// Starts loading the header of an entry's record into the cache when it lies in a map
+    /// (a record still in a write buffer is recent, so likely cached already).
+    @inline(__always)
+    func prefetchRecord(_ entry: KeydirEntry) {
+        let view = segmentViews[entry.segmentID]
+        if Int(entry.offset) < view.writtenEnd { sc_prefetch(view.base.unsafelyUnwrapped + Int(entry.offset)) }
     }
 
     /// Publishes a segment's map and written end to the read path (after either changes).

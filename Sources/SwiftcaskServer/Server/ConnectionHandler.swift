@@ -38,6 +38,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var hasPendingRead = false
     private var isClosing = false
     private var isRegistered = false
+    /// Scratch for `prefetchKeys`, empty between reads (its capacity is kept).
+    private var prefetchedKeys: [UnsafeRawBufferPointer] = []
 
     init(state: ServerState) {
         self.state = state
@@ -128,6 +130,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Executes every complete command in `buffer`; keeps the rest for the next read.
     private func process(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
         guard let session else { return }
+        prefetchKeys(of: buffer, session)
         while !isClosing {
             decoder.limits.isAuthenticated = session.isAuthenticated
             let command: RESPCommand
@@ -155,6 +158,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
             if buffer.readerIndex >= Self.compactThresholdBytes { buffer.discardReadBytes() }
             cumulation = buffer
         }
+    }
+
+    /// Lets the store load the keys of a pipelined read from memory together, before the
+    /// commands run one by one (see `PipelineKeyScanner`). A lone command gains nothing.
+    private func prefetchKeys(of buffer: ByteBuffer, _ session: ClientSession) {
+        buffer.withUnsafeReadableBytes { bytes in
+            PipelineKeyScanner.firstArguments(in: bytes, into: &prefetchedKeys, limit: Store.prefetchKeysMax)
+            if prefetchedKeys.count > 1 {
+                prefetchedKeys.withUnsafeBufferPointer { state.store.prefetch(keys: $0, in: session.keyspace) }
+            }
+        }
+        // The pointers were only valid inside the closure.
+        prefetchedKeys.removeAll(keepingCapacity: true)
     }
 
     /// Rewinds the drained output buffer; `clear` allocates only if the socket still holds it.
