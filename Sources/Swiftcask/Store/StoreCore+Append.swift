@@ -214,6 +214,12 @@ extension StoreCore {
             throw StoreError(.batchTooLarge, "batch too large: \(bound) bytes, the limit is \(Limits.batchBytesMax) bytes")
         }
         guard bound > 0 else { return WriteResult(ticket: CommitTicket(position: appendedPosition), deletedCount: 0) }
+        if batch.count > 1 {
+            // Then the records those slots point to: replacing a key compares against its record.
+            try batch.forEachOperation { (operation) throws(StoreError) in
+                if let entry = keydir.likelyEntry(hash: self.hash(operation.key, operation.keyspace)) { prefetchRecord(entry) }
+            }
+        }
         try reserveRoom(bound)
         let buffer = current!
         var lastRecord: UnsafeMutableRawPointer?
