@@ -103,3 +103,7 @@ test-asan: deps-apt
 ## floors: hardware floors (dependent-load latency, pwrite+fdatasync latency) and the ceilings they imply
 floors: deps-apt
 	bash perf/floors.sh
+
+## cpu-split: user vs kernel CPU and syscalls per request, swiftcask-server vs redis-server (TEST=ping_mbulk P=1)
+cpu-split: deps build
+	bash perf/cpu-split.sh $(or $(TEST),ping_mbulk) $(or $(P),1)
