@@ -136,6 +136,9 @@ syscall_run() {
     fi
 }
 
+# Swift symbols read better demangled; without swift-demangle they stay mangled.
+demangle() { if command -v swift-demangle >/dev/null; then swift-demangle --simplified --compact; else cat; fi; }
+
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 mkdir -p "$WORK/sc" "$WORK/redis"
@@ -191,7 +194,7 @@ echo "(medians of $ROUNDS rounds; kernel share = [k] samples / all samples of pe
 for server in swiftcask redis; do
     echo
     echo "top $TOP_SYMBOLS symbols, $server (last round, self share of cpu-clock samples):"
-    head -"$TOP_SYMBOLS" "$WORK/$server.symbols" | sed 's/^ */  /'
+    head -"$TOP_SYMBOLS" "$WORK/$server.symbols" | sed 's/^ */  /' | demangle
 done
 
 if [ "$TRACEPOINT" = yes ]; then
