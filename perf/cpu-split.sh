@@ -131,7 +131,7 @@ syscall_run() {
         bench "$STRACE_N" "$port" >/dev/null
         kill -INT "$HELPER_PID"; wait "$HELPER_PID" 2>/dev/null || true
         HELPER_PID=""
-        count=$(awk '$NF == "total" { print $(NF - 2) }' "$WORK/$name.strace")
+        count=$(awk '$NF == "total" { print $4 }' "$WORK/$name.strace")   # % time, seconds, usecs/call, calls
         awk -v c="$count" -v n="$STRACE_N" 'BEGIN { printf "%.3f\n", c / n }'
     fi
 }

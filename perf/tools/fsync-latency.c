@@ -87,6 +87,10 @@ static void durable_write(const char *buffer, size_t chunk, size_t offset) {
 
 static void print_row(const char *kind, size_t chunk, int threads, long rounds, double elapsed,
                       double *latency_us) {
+    if (rounds == 0) {   // the time limit passed before the first round
+        printf("%s chunk %zu threads %d: no round finished within %.1f s\n", kind, chunk, threads, opt.seconds_max);
+        return;
+    }
     qsort(latency_us, (size_t)rounds, sizeof *latency_us, compare_double);
     double p50 = percentile(latency_us, rounds, 50), p90 = percentile(latency_us, rounds, 90);
     double p99 = percentile(latency_us, rounds, 99), rate = (double)rounds / elapsed;
