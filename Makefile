@@ -10,7 +10,7 @@ APT_PACKAGES := liburing-dev redis-tools redis-server
 PY_PACKAGES  := redis pytest
 
 .PHONY: all deps deps-apt deps-python build build-debug test run bench bench-check bench-server compare-redis bench-peers \
-        profile callgrind startup-curve memory-per-key clean
+        profile callgrind startup-curve memory-per-key floors cpu-split clean
 
 all: build
 
@@ -99,3 +99,11 @@ test-tsan: deps-apt
 	bash Tests/reliability/sanitize.sh thread
 test-asan: deps-apt
 	bash Tests/reliability/sanitize.sh address
+
+## floors: hardware floors (dependent-load latency, pwrite+fdatasync latency) and the ceilings they imply
+floors: deps-apt
+	bash perf/floors.sh
+
+## cpu-split: user vs kernel CPU and syscalls per request, swiftcask-server vs redis-server (TEST=ping_mbulk P=1)
+cpu-split: deps build
+	bash perf/cpu-split.sh $(or $(TEST),ping_mbulk) $(or $(P),1)

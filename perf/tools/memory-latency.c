@@ -1,0 +1,254 @@
+// memory-latency: dependent-load (pointer-chase) latency of the memory a Swiftcask get touches.
+//
+// A get on the 2M-key workload does two dependent cache misses: the index slot (anonymous
+// memory, ~64 MiB) and then the record (a read-only MAP_SHARED map of the segment file,
+// ~320 MiB). This tool measures the cost of one such miss in each kind of memory:
+//
+//   anon-4k        anonymous memory with MADV_NOHUGEPAGE (4 KiB pages), index-sized
+//   anon-huge      anonymous memory with MADV_HUGEPAGE, index-sized; reports how much
+//                  AnonHugePages actually grew (0 means the kernel gave 4 KiB pages anyway)
+//   file-map       a file written with pwrite (page cache warm), mapped PROT_READ MAP_SHARED,
+//                  data-sized
+//   get-shaped     anon-huge index + file map together, each step one index load followed by
+//                  one record load whose address came from the index (ns per get = per pair)
+//   get-shaped-x4  the same with 4 independent gets interleaved: how much of the two-miss cost
+//                  the CPU can overlap when a caller has several keys in hand
+//
+// Each chase follows a random cyclic permutation of 64-byte lines (Sattolo's algorithm), so
+// every load's address comes from the previous load: no prefetching, no overlap, nothing the
+// compiler can hoist. Result per case: median of --passes timed passes after one warm-up pass.
+//
+// Usage: memory-latency [--index-mib N] [--data-mib N] [--passes N] [--loads N] [--dir DIR] [--csv]
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+    LINE_BYTES = 64,               // one cache line per chase step
+    PAGE_BYTES = 4096,
+    WRITE_CHUNK_BYTES = 1 << 20,   // pwrite granularity when building the file
+    PASSES_MAX = 101,
+    GET_CHAINS_MAX = 4,            // independent gets interleaved in the get-shaped-x4 case
+};
+static const size_t HUGE_PAGE_BYTES = 2u << 20;
+
+struct options {
+    size_t index_mib, data_mib;
+    int passes;
+    long loads;
+    const char *dir;
+    int csv;
+};
+
+static void die(const char *what) {
+    fprintf(stderr, "memory-latency: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static double now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t next_random(void) {   // splitmix64
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+// next[i] = the line visited after line i; one cycle through all `count` lines (Sattolo).
+static uint32_t *random_cycle(size_t count) {
+    uint32_t *next = malloc(count * sizeof *next);
+    if (!next) die("malloc");
+    for (size_t i = 0; i < count; i++) next[i] = (uint32_t)i;
+    for (size_t i = count - 1; i > 0; i--) {
+        size_t j = next_random() % i;
+        uint32_t t = next[i]; next[i] = next[j]; next[j] = t;
+    }
+    return next;
+}
+
+// Anonymous region aligned to 2 MiB (so MADV_HUGEPAGE can use whole huge pages).
+static char *map_anonymous(size_t bytes, int advice) {
+    size_t padded = bytes + HUGE_PAGE_BYTES;
+    char *raw = mmap(NULL, padded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) die("mmap anonymous");
+    char *base = (char *)(((uintptr_t)raw + HUGE_PAGE_BYTES - 1) & ~(uintptr_t)(HUGE_PAGE_BYTES - 1));
+    if (madvise(base, bytes, advice) != 0) die("madvise");
+    return base;
+}
+
+static long smaps_kb(const char *field) {
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    if (!f) return -1;
+    char line[256];
+    long kb = -1;
+    size_t n = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':') { kb = atol(line + n + 1); break; }
+    fclose(f);
+    return kb;
+}
+
+// Times `passes` runs of `loads` dependent loads starting at offset 0; returns the median ns/load.
+// Each step reads the 64-bit offset of the next line out of the current one.
+static volatile uint64_t chase_sink;
+static void chase_passes(const char *base, long loads, int passes, double *ns) {
+    uint64_t offset = 0;
+    for (int p = -1; p < passes; p++) {   // p = -1 is the warm-up pass
+        double start = now_seconds();
+        for (long i = 0; i < loads; i++) offset = *(const volatile uint64_t *)(base + offset);
+        if (p >= 0) ns[p] = (now_seconds() - start) * 1e9 / (double)loads;
+    }
+    chase_sink = offset;
+}
+
+// get-shaped: the index line holds a data offset, that data line holds the next index offset.
+// `chains` independent walks advance in the same loop (starting at distinct index lines), so
+// with chains > 1 the CPU may overlap their misses: ns per get falls only if it does.
+static void get_passes(const char *index, const char *data, long gets, int chains, int passes, double *ns) {
+    uint64_t offset[GET_CHAINS_MAX];
+    for (int c = 0; c < chains; c++) offset[c] = (uint64_t)c * LINE_BYTES;
+    long rounds = gets / chains;
+    for (int p = -1; p < passes; p++) {
+        double start = now_seconds();
+        for (long i = 0; i < rounds; i++)
+            for (int c = 0; c < chains; c++) {
+                uint64_t record = *(const volatile uint64_t *)(index + offset[c]);
+                offset[c] = *(const volatile uint64_t *)(data + record + sizeof(uint64_t));
+            }
+        if (p >= 0) ns[p] = (now_seconds() - start) * 1e9 / (double)(rounds * chains);
+    }
+    for (int c = 0; c < chains; c++) chase_sink = offset[c];
+}
+
+static int compare_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void report(const struct options *o, const char *name, const char *unit, size_t mib, double *ns,
+                   const char *note) {
+    qsort(ns, (size_t)o->passes, sizeof *ns, compare_double);
+    double median = ns[o->passes / 2], low = ns[0], high = ns[o->passes - 1];
+    if (o->csv)
+        printf("%s,%zu,%.1f,%.1f,%.1f,%s\n", name, mib, median, low, high, note);
+    else
+        printf("%-13s %5zu MiB  %7.1f ns/%-4s (median of %d; min %.1f max %.1f)  %s\n",
+               name, mib, median, unit, o->passes, low, high, note);
+    fflush(stdout);
+}
+
+// Fills an anonymous region with one random cycle over its lines.
+static void fill_cycle(char *base, size_t bytes) {
+    size_t lines = bytes / LINE_BYTES;
+    uint32_t *next = random_cycle(lines);
+    for (size_t i = 0; i < lines; i++) *(uint64_t *)(base + i * LINE_BYTES) = (uint64_t)next[i] * LINE_BYTES;
+    free(next);
+}
+
+static void parse(int argc, char **argv, struct options *o) {
+    *o = (struct options){ .index_mib = 64, .data_mib = 320, .passes = 5, .loads = 2000000, .dir = "/tmp", .csv = 0 };
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--csv")) { o->csv = 1; continue; }
+        if (!v) goto usage;
+        if (!strcmp(a, "--index-mib")) o->index_mib = strtoul(v, NULL, 10);
+        else if (!strcmp(a, "--data-mib")) o->data_mib = strtoul(v, NULL, 10);
+        else if (!strcmp(a, "--passes")) o->passes = atoi(v);
+        else if (!strcmp(a, "--loads")) o->loads = atol(v);
+        else if (!strcmp(a, "--dir")) o->dir = v;
+        else goto usage;
+        i++;
+    }
+    if (o->index_mib < 2 || o->data_mib < 2 || o->passes < 1 || o->passes > PASSES_MAX || o->loads < 1
+        || o->data_mib * (1u << 20) / LINE_BYTES > UINT32_MAX) goto usage;
+    return;
+usage:
+    fprintf(stderr, "usage: memory-latency [--index-mib N>=2] [--data-mib N>=2] [--passes 1..%d] "
+                    "[--loads N] [--dir DIR] [--csv]\n", PASSES_MAX);
+    exit(2);
+}
+
+int main(int argc, char **argv) {
+    struct options o;
+    parse(argc, argv, &o);
+    size_t index_bytes = o.index_mib << 20, data_bytes = o.data_mib << 20;
+    size_t index_lines = index_bytes / LINE_BYTES, data_lines = data_bytes / LINE_BYTES;
+    double ns[PASSES_MAX];
+    char note[160];
+
+    if (o.csv) printf("case,size_mib,median_ns,min_ns,max_ns,note\n");
+
+    // (a) anonymous, 4 KiB pages.
+    char *small = map_anonymous(index_bytes, MADV_NOHUGEPAGE);
+    fill_cycle(small, index_bytes);
+    chase_passes(small, o.loads, o.passes, ns);
+    report(&o, "anon-4k", "load", o.index_mib, ns, "MADV_NOHUGEPAGE");
+    munmap(small, index_bytes);
+
+    // (b) anonymous, MADV_HUGEPAGE; kept mapped for get-shaped below.
+    long huge_before = smaps_kb("AnonHugePages");
+    char *index = map_anonymous(index_bytes, MADV_HUGEPAGE);
+    fill_cycle(index, index_bytes);
+    long huge_grown = smaps_kb("AnonHugePages") - huge_before;
+    chase_passes(index, o.loads, o.passes, ns);
+    snprintf(note, sizeof note, "anon_huge_kb_grown=%ld of %zu", huge_grown, index_bytes >> 10);
+    report(&o, "anon-huge", "load", o.index_mib, ns, note);
+
+    // (c) file written with pwrite, mapped read-only and shared. Word 0 of each line: the next
+    // line of the file-only cycle. Word 1 of the lines the index points at: the next index line.
+    char path[4096];
+    snprintf(path, sizeof path, "%s/memory-latency.XXXXXX", o.dir);
+    int fd = mkstemp(path);
+    if (fd < 0) die(path);
+    uint32_t *file_next = random_cycle(data_lines);
+    uint32_t *index_next = random_cycle(index_lines);
+    uint32_t *record_of = random_cycle(data_lines);   // any permutation: distinct record per slot
+    uint64_t *index_target = calloc(data_lines, sizeof *index_target);
+    if (!index_target) die("calloc");
+    for (size_t i = 0; i < index_lines; i++) {
+        *(uint64_t *)(index + i * LINE_BYTES) = (uint64_t)record_of[i] * LINE_BYTES;
+        index_target[record_of[i]] = (uint64_t)index_next[i] * LINE_BYTES;
+    }
+    char *chunk = aligned_alloc(PAGE_BYTES, WRITE_CHUNK_BYTES);
+    if (!chunk) die("aligned_alloc");
+    for (size_t at = 0; at < data_bytes; at += WRITE_CHUNK_BYTES) {
+        size_t n = data_bytes - at < WRITE_CHUNK_BYTES ? data_bytes - at : WRITE_CHUNK_BYTES;
+        memset(chunk, 0, n);
+        for (size_t off = 0; off < n; off += LINE_BYTES) {
+            size_t line = (at + off) / LINE_BYTES;
+            ((uint64_t *)(chunk + off))[0] = (uint64_t)file_next[line] * LINE_BYTES;
+            ((uint64_t *)(chunk + off))[1] = index_target[line];
+        }
+        if (pwrite(fd, chunk, n, (off_t)at) != (ssize_t)n) die("pwrite");
+    }
+    free(chunk); free(file_next); free(index_next); free(record_of); free(index_target);
+    const char *data = mmap(NULL, data_bytes, PROT_READ, MAP_SHARED, fd, 0);
+    if (data == MAP_FAILED) die("mmap file");
+    close(fd);
+    unlink(path);
+    volatile uint64_t touch = 0;   // fault every page in, so passes measure loads, not faults
+    for (size_t at = 0; at < data_bytes; at += PAGE_BYTES) touch += *(const volatile uint64_t *)(data + at);
+    chase_passes(data, o.loads, o.passes, ns);
+    snprintf(note, sizeof note, "PROT_READ MAP_SHARED; file_pmd_mapped_kb=%ld", smaps_kb("FilePmdMapped"));
+    report(&o, "file-map", "load", o.data_mib, ns, note);
+
+    // (d) both together, as a get walks them.
+    get_passes(index, data, o.loads / 2, 1, o.passes, ns);
+    report(&o, "get-shaped", "get", o.index_mib + o.data_mib, ns, "index load then record load; one get at a time");
+    get_passes(index, data, o.loads / 2, GET_CHAINS_MAX, o.passes, ns);
+    snprintf(note, sizeof note, "%d independent gets interleaved (misses may overlap)", GET_CHAINS_MAX);
+    report(&o, "get-shaped-x4", "get", o.index_mib + o.data_mib, ns, note);
+    return 0;
+}
