@@ -30,9 +30,11 @@ struct BenchOptions {
     /// Time only the reopen phase on this existing store directory (no fill).
     var existingDirectory: String?
     var warmup = true
+    /// Keys per `Store.prefetch(keys:)` call in the prefetched-gets phase (a pipeline's depth).
+    static let prefetchGroupKeys = 16
 
     enum Phase: String, CaseIterable {
-        case fill, durable, pipelined, gets, borrows, reopen, mallocs
+        case fill, durable, pipelined, gets, prefetched, borrows, reopen, mallocs
     }
 
     static let usage = """
@@ -46,7 +48,7 @@ struct BenchOptions {
           --backend B         automatic | io_uring | posix (default automatic)
           --durability D      durable fill: always (write waits for fdatasync) | everysec | no
                               (the last two call store.sync() after every batch); default always
-          --phases LIST       comma-separated subset of fill,durable,pipelined,gets,borrows,reopen,mallocs
+          --phases LIST       comma-separated subset of fill,durable,pipelined,gets,prefetched,borrows,reopen,mallocs
           --malloc-ops N      operations per malloc-count probe (default 100000)
           --sample-every N    time every N-th operation for percentiles (default 8)
           --csv               machine-readable output: engine,run,metric,value

@@ -41,6 +41,7 @@ struct RunFigures {
     var durable: PhaseRun?
     var pipelined: PhaseRun?
     var gets: PhaseRun?
+    var prefetchedGets: PhaseRun?
     var borrows: PhaseRun?
     var reopen: PhaseRun?
     /// Reopen after deleting the hint files: every segment scanned and CRC-checked.
@@ -188,6 +189,28 @@ struct PhaseRunner {
         let percentiles = samples.percentileMicros([0.5, 0.99])
         return PhaseRun(operations: count, seconds: seconds, payloadBytes: count * payloadBytesPerOperation,
                         p50Micros: percentiles[0], p99Micros: percentiles[1])
+    }
+
+    /// The same random gets, but the caller hands the store each group of
+    /// `prefetchGroupKeys` keys first (`Store.prefetch(keys:)`), as the server does for a
+    /// pipeline: the index and record misses of a group overlap instead of following each other.
+    mutating func prefetchedGets(_ store: Store, count: Int) throws -> PhaseRun {
+        let group = BenchOptions.prefetchGroupKeys
+        var keys = [UnsafeRawBufferPointer](repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: group)
+        var found = 0
+        let start = monotonicNanos()
+        var step = 0
+        while step < count {
+            let size = min(group, count - step)
+            for index in 0..<size { keys[index] = workload.readKey(step + index) }
+            keys.withUnsafeBufferPointer { store.prefetch(keys: UnsafeBufferPointer(rebasing: $0[0..<size])) }
+            for index in 0..<size { found &+= try store.get(key: keys[index])?.count ?? 0 }
+            step += size
+        }
+        let seconds = Double(monotonicNanos() - start) / 1e9
+        guard found == count * Workload.valueBytes else { throw BenchFailure("prefetched gets found \(found / Workload.valueBytes) of \(count) values") }
+        checksum &+= found
+        return PhaseRun(operations: count, seconds: seconds, payloadBytes: count * payloadBytesPerOperation, p50Micros: nil, p99Micros: nil)
     }
 
     /// Random zero-copy reads (`withValue`): the body reads one byte of the lent value.

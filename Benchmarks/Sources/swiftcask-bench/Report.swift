@@ -90,6 +90,7 @@ struct Report {
         add("durable fill (batch \(options.batchSize))", runs.map(\.durable), .atLeast(opsPerSecond: Self.durableTarget, "≥ 800k/s"))
         add("durable pipelined (≤ \(options.batchesInFlight) batches in flight)", runs.map(\.pipelined), .atLeast(opsPerSecond: Self.durableTarget, "≥ 800k/s"))
         add("random get (copy)", runs.map(\.gets), .atLeast(opsPerSecond: Self.readTarget, "≥ 3.0M/s"))
+        add("random get, \(BenchOptions.prefetchGroupKeys) prefetched", runs.map(\.prefetchedGets), nil)
         add("random withValue (borrow)", runs.map(\.borrows), .atLeast(opsPerSecond: Self.readTarget, "≥ 3.0M/s"))
         add("reopen (with hint files)", runs.map(\.reopen), nil)
         add("reopen (no hints: full scan)", runs.map(\.reopenScan), nil)
@@ -168,6 +169,7 @@ struct Report {
         row("read_ops_per_sec", figures.gets?.operationsPerSecond)
         row("read_p50_us", figures.gets?.p50Micros)
         row("read_p99_us", figures.gets?.p99Micros)
+        row("prefetched_read_ops_per_sec", figures.prefetchedGets?.operationsPerSecond)
         row("borrow_ops_per_sec", figures.borrows?.operationsPerSecond)
         row("reopen_seconds", figures.reopen?.seconds)
         row("reopen_scan_seconds", figures.reopenScan?.seconds)
@@ -191,6 +193,7 @@ struct Report {
             case let name where name.hasPrefix("fill"): key = "fill_ops_per_sec"
             case let name where name.hasPrefix("durable pipelined"): key = "pipelined_ops_per_sec"
             case let name where name.hasPrefix("durable"): key = "durable_ops_per_sec"
+            case let name where name.hasPrefix("random get,"): key = "prefetched_read_ops_per_sec"
             case let name where name.hasPrefix("random get"): key = "read_ops_per_sec"
             case let name where name.hasPrefix("random withValue"): key = "borrow_ops_per_sec"
             case let name where name.hasPrefix("reopen (no hints"):

@@ -163,6 +163,10 @@ struct SwiftcaskBench {
             report.progress("run \(run): \(options.readCount) random gets")
             figures.gets = try runner.gets(store, count: options.readCount)
         }
+        if options.phases.contains(.prefetched) {
+            report.progress("run \(run): \(options.readCount) random gets, prefetched \(BenchOptions.prefetchGroupKeys) at a time")
+            figures.prefetchedGets = try runner.prefetchedGets(store, count: options.readCount)
+        }
         if options.phases.contains(.borrows) {
             report.progress("run \(run): \(options.readCount) random borrows")
             figures.borrows = try runner.borrows(store, count: options.readCount)
