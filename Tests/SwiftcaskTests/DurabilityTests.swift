@@ -74,38 +74,6 @@ import Testing
         try reopened.close()
     }
 
-    /// Tickets registered without waking the committer (an event loop's connections, one by
-    /// one) become durable together once `commitWaiting` is called.
-    @Test(.timeLimit(.minutes(1)), arguments: allBackends)
-    func ticketsRegisteredQuietlyCommitOnRequest(backend: IOBackendChoice) async throws {
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path, options: testOptions(backend: backend, durability: .always))
-        let connections = 5
-        let results = TestLock<[Result<Void, StoreError>]>([])
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            for connection in 0..<connections {
-                var batch = WriteBatch()
-                batch.put("connection-\(connection)", "reply")
-                do {
-                    let written = try store.writeDeferred(batch)
-                    store.whenDurable(written.ticket, wakingCommitter: false) { result in
-                        let count = results.withLock { $0.append(result); return $0.count }
-                        if count == connections { done.resume() }
-                    }
-                } catch {
-                    Issue.record("write failed: \(error)")
-                }
-            }
-            store.commitWaiting()
-        }
-        #expect(results.withLock { $0.allSatisfy { (try? $0.get()) != nil } })
-        #expect(store.statistics.syncs >= 1)
-        try store.close()
-        let reopened = try Store(directory: directory.path, options: testOptions(backend: backend))
-        for connection in 0..<connections { #expect(try reopened.get("connection-\(connection)") == bytes("reply")) }
-        try reopened.close()
-    }
-
     @Test(arguments: allBackends)
     func deferredWritesReportDurability(backend: IOBackendChoice) async throws {
         let directory = TemporaryDirectory()

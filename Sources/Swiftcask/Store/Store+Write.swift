@@ -69,25 +69,16 @@ extension Store {
     /// Calls `callback` once `ticket` is durable as the durability mode promises: with
     /// `.always`, on the committer thread after the covering fdatasync (or with the error that
     /// prevented it); in the other modes, at once on the calling thread.
-    ///
-    /// With `wakingCommitter: false` the committer is not woken for this ticket: the caller
-    /// promises a `commitWaiting()` soon, so that an event loop can register the tickets of
-    /// every connection it serves in one pass and start one group for all of them.
-    public func whenDurable(_ ticket: CommitTicket, wakingCommitter: Bool = true, _ callback: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+    public func whenDurable(_ ticket: CommitTicket, _ callback: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
         let immediate: Result<Void, StoreError>? = core.monitor.withLock {
             if core.durablePosition >= ticket.position || core.options.durability != .always { return .success(()) }
             if let failure = core.failure { return .failure(failure) }
             if core.isClosed { return .failure(.closed) }
             core.durabilityCallbacks.append((ticket.position, callback))
-            if wakingCommitter { core.monitor.signalWork() }
+            core.monitor.signalWork()
             return nil
         }
         if let immediate { callback(immediate) }
-    }
-
-    /// Wakes the committer for the tickets registered with `whenDurable(_:wakingCommitter: false)`.
-    public func commitWaiting() {
-        core.monitor.withLock { core.monitor.signalWork() }
     }
 
     /// The asynchronous batch write: suspends, without blocking a thread, until durable.

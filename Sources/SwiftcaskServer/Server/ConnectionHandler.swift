@@ -242,8 +242,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             }
         } else if let ticket {
             let eventLoop = context.eventLoop
-            state.scheduleCommit(on: eventLoop)
-            state.store.whenDurable(ticket, wakingCommitter: false) { result in
+            state.store.whenDurable(ticket) { result in
                 // One hop to the event loop per held batch, not per command.
                 eventLoop.execute {
                     loopBound.value.durabilityReported(sequence: sequence, result: result)

@@ -65,20 +65,6 @@ final class ServerState: Sendable {
 
     var serializesCommands: Bool { startup.threads > 1 }
 
-    /// A `commitWaiting` task is queued on an event loop (see `scheduleCommit`).
-    let commitScheduled = Atomic<Bool>(false)
-
-    /// `appendfsync always`: wakes the committer once per event-loop pass instead of once per
-    /// connection, after the loop has read and run the requests of every ready connection, so
-    /// one group fsync covers them all (Redis fsyncs once per event-loop pass, before sleeping).
-    func scheduleCommit(on eventLoop: any EventLoop) {
-        guard !commitScheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        eventLoop.execute {
-            self.commitScheduled.store(false, ordering: .releasing)
-            self.store.commitWaiting()
-        }
-    }
-
     /// Expired keys the engine removed, by its active cycle or on access (INFO `expired_keys`).
     static func expiredKeys(_ statistics: StoreStatistics) -> UInt64 {
         statistics.expiredKeysCollected + statistics.expiredKeysOnAccess
