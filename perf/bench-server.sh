@@ -19,7 +19,6 @@ BIN=${BIN:-.build/release/swiftcask-server}
 REDIS=${REDIS:-redis-server}
 CSV=${CSV:-}
 VALUE_BYTES=3
-READY_POLLS_MAX=200   # x 50 ms
 
 for tool in redis-benchmark redis-cli "$REDIS"; do
     command -v "$tool" >/dev/null || { echo "bench-server: $tool not found" >&2; exit 1; }
@@ -39,17 +38,8 @@ cleanup() {
 trap cleanup EXIT
 trap "exit 130" INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-
-wait_ready() {
-    local port=$1
-    for _ in $(seq "$READY_POLLS_MAX"); do
-        [ "$(redis-cli -p "$port" PING 2>/dev/null)" = "PONG" ] && return 0
-        sleep 0.05
-    done
-    echo "bench-server: server on port $port did not start" >&2
-    exit 1
-}
+# free_port, wait_ready, READY_POLLS_MAX
+source "$(dirname "$0")/loopback-servers.sh"
 
 # utime + stime of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat).
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

@@ -31,7 +31,6 @@ STRACE_N=${STRACE_N:-20000}
 CPU_TARGET_RATIO=0.8          # MISSION: server CPU per request <= 0.8x Redis
 KEYSPACE=100000               # -r for key-using tests
 VALUE_BYTES=3
-READY_POLLS_MAX=200           # x 50 ms
 TOP_SYMBOLS=8
 
 for tool in redis-benchmark redis-cli perf "$REDIS"; do
@@ -54,16 +53,8 @@ cleanup() {
 trap cleanup EXIT
 trap "exit 130" INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-
-wait_ready() {
-    for _ in $(seq "$READY_POLLS_MAX"); do
-        [ "$(redis-cli -p "$1" PING 2>/dev/null)" = "PONG" ] && return 0
-        sleep 0.05
-    done
-    echo "cpu-split: server on port $1 did not start" >&2
-    exit 1
-}
+# free_port, wait_ready, READY_POLLS_MAX
+source perf/loopback-servers.sh
 
 # Runs the test once with $1 requests against port $2; prints requests/s.
 bench() {
