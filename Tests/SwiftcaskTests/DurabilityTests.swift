@@ -306,8 +306,8 @@ final class ThreadRecordingBackend: AppendBackend, @unchecked Sendable {
         self.threads = threads
     }
 
-    func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32]) throws(IOFailure) {
+    func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32], for caller: AppendCaller) throws(IOFailure) {
         if !chunks.isEmpty { threads.withLock { $0.append(pthread_self()) } }
-        try inner.write(chunks, synchronizing: descriptors)
+        try inner.write(chunks, synchronizing: descriptors, for: caller)
     }
 }

@@ -20,7 +20,7 @@ final class FaultInjectingBackend: AppendBackend, @unchecked Sendable {
         plan.withLock { $0 = (callsBeforeFault, fault) }
     }
 
-    func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32]) throws(IOFailure) {
+    func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32], for caller: AppendCaller) throws(IOFailure) {
         let fault: Fault? = plan.withLock { plan in
             guard plan.fault != nil else { return nil }
             if plan.callsBeforeFault > 0 {
@@ -32,11 +32,11 @@ final class FaultInjectingBackend: AppendBackend, @unchecked Sendable {
         }
         switch fault {
         case .none:
-            try inner.write(chunks, synchronizing: descriptors)
+            try inner.write(chunks, synchronizing: descriptors, for: caller)
         case .writeFails(let errno):
             throw IOFailure(operation: "injected write", path: chunks.first?.path ?? "-", errno: errno)
         case .syncFails(let errno):
-            try inner.write(chunks, synchronizing: [])
+            try inner.write(chunks, synchronizing: [], for: caller)
             if !descriptors.isEmpty { throw IOFailure(operation: "injected fdatasync", path: chunks.first?.path ?? "-", errno: errno) }
         }
     }

@@ -45,7 +45,7 @@ final class PowerCutBackend: AppendBackend, @unchecked Sendable {
 
     var counters: Counters { state.withLock { $0.counters } }
 
-    func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32]) throws(IOFailure) {
+    func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32], for caller: AppendCaller) throws(IOFailure) {
         // The lock is held across the real IO, so a cut never sees a sync done but not recorded:
         // every write acknowledged before a cut started is in the shadows it reads.
         try state.withLock { (state) throws(IOFailure) in
@@ -61,7 +61,7 @@ final class PowerCutBackend: AppendBackend, @unchecked Sendable {
                 if state.shadows[name] == nil { state.shadows[name] = Self.contents(ofDescriptor: descriptor) }
                 synchronizedNames.append((name, descriptor))
             }
-            try inner.write(chunks, synchronizing: descriptors)
+            try inner.write(chunks, synchronizing: descriptors, for: caller)
             for (name, descriptor) in synchronizedNames {
                 state.shadows[name] = Self.contents(ofDescriptor: descriptor)
                 state.counters.syncs += 1

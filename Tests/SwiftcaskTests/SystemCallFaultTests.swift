@@ -6,12 +6,13 @@ import Testing
 /// backends (`SystemCallFaults` around `IOSystemCalls.live`), never above them: the backends'
 /// own retry code must write every byte, sync it, and acknowledge nothing before that.
 @Suite struct SystemCallFaultTests {
-    /// Writers on several threads (puts, large values that rotate segments, batches) through a
-    /// backend whose calls misbehave every third call. A power cut (`PowerCutBackend`: only
+    /// Writers on several threads (puts, large values that rotate segments, batches), which
+    /// lead their own rounds, and an asynchronous writer, whose rounds the committer runs,
+    /// through a backend whose calls misbehave every third call. A power cut (`PowerCutBackend`: only
     /// what was fdatasynced survives) must hold every acknowledged write, intact; so must the
     /// store reopened after a clean close.
     @Test(arguments: allBackends)
-    func everyAcknowledgedWriteSurvivesShortWritesAndInterrupts(backend: IOBackendChoice) throws {
+    func everyAcknowledgedWriteSurvivesShortWritesAndInterrupts(backend: IOBackendChoice) async throws {
         guard let makeBackend = realBackend(backend) else { return }
         let faults = SystemCallFaults(period: 3)
         let directory = TemporaryDirectory()
@@ -50,9 +51,16 @@ import Testing
                 }
             }
         }
+        for index in 0..<Self.asynchronousBatches {
+            var batch = WriteBatch()
+            let keys = (0..<4).map { "async-\(index)-b\($0)" }
+            for key in keys { batch.put(key.utf8, powerCutValue(key)) }
+            try await store.write(batch)
+            acknowledged.withLock { $0.append(contentsOf: keys.map { ($0, false) }) }
+        }
         for worker in workers { worker.join() }
         let written = acknowledged.withLock { $0 }
-        #expect(written.count == Self.writers * Self.operationsPerWriter * 13 / 10)
+        #expect(written.count == Self.writers * Self.operationsPerWriter * 13 / 10 + Self.asynchronousBatches * 4)
         var generator = SplitMix(seed: 7)
         let image = powerCut.withLock { $0! }.cut(tearing: true, using: &generator)
         try expectAll(written, in: image.path, options: options, "after a power cut")
@@ -117,11 +125,38 @@ import Testing
         try expectWrite(through: makeBackend(calls), succeeds: stalledRounds < UringAppendBackend.stalledRoundsMax, failingWith: .ioError)
     }
 
+    /// The io_uring backend issues a committer round on the ring and a blocked writer's round
+    /// as plain pwrite + fdatasync on the writer's thread (see `UringAppendBackend`).
+    @Test(arguments: [AppendCaller.committer, .blockedWriter])
+    func ringBackendGivesBlockedWritersPlainCalls(caller: AppendCaller) throws {
+        guard let makeBackend = realBackend(.ioUring) else { return }
+        let counts = TestLock((plain: 0, ring: 0))
+        var calls = IOSystemCalls.live
+        calls.positionedWrite = { descriptor, bytes, count, offset in
+            counts.withLock { $0.plain += 1 }
+            return IOSystemCalls.live.positionedWrite(descriptor, bytes, count, offset)
+        }
+        calls.synchronizeData = { descriptor in
+            counts.withLock { $0.plain += 1 }
+            return IOSystemCalls.live.synchronizeData(descriptor)
+        }
+        calls.submitAndWait = { ring, waitCount in
+            counts.withLock { $0.ring += 1 }
+            return IOSystemCalls.live.submitAndWait(ring, waitCount)
+        }
+        try expectWrite(through: makeBackend(calls), for: caller, succeeds: true, failingWith: .ioError)
+        let (plain, ring) = counts.withLock { $0 }
+        // Two chunks and one sync: three plain calls, or one submission.
+        #expect(plain == (caller == .blockedWriter ? 3 : 0))
+        #expect(ring == (caller == .committer ? 1 : 0))
+    }
+
     private static let writers = 3
     private static let operationsPerWriter = 200
+    private static let asynchronousBatches = 60
 
     private static func calls(of backend: IOBackendChoice) -> [SystemCallFaults.Call] {
-        backend == .posix ? [.write, .sync] : [.ringWrite, .submit, .reap]
+        backend == .posix ? [.write, .sync] : [.write, .sync, .ringWrite, .submit, .reap]
     }
 
     /// A maker of the real backend `choice` over given calls; nil (with the reason printed)
@@ -148,7 +183,7 @@ import Testing
 
     /// One write of two chunks and a sync through `backend` into a fresh file: either the file
     /// holds both chunks afterwards, or the write throws `errno`.
-    private func expectWrite(through backend: AppendBackend, succeeds: Bool, failingWith errno: Errno) throws {
+    private func expectWrite(through backend: AppendBackend, for caller: AppendCaller = .committer, succeeds: Bool, failingWith errno: Errno) throws {
         let directory = TemporaryDirectory()
         let path = directory.file("chunks")
         let file = try SystemFile.open(path, writable: true, create: true)
@@ -161,7 +196,7 @@ import Testing
                     try backend.write([
                         WriteChunk(descriptor: file.descriptor, path: path, bytes: firstBytes.baseAddress!, count: first.count, offset: 0),
                         WriteChunk(descriptor: file.descriptor, path: path, bytes: secondBytes.baseAddress!, count: second.count, offset: first.count),
-                    ], synchronizing: [file.descriptor])
+                    ], synchronizing: [file.descriptor], for: caller)
                 }
             }
         }

@@ -7,6 +7,14 @@ struct WriteChunk {
     var offset: Int
 }
 
+/// Which thread runs a round of appends: the io_uring backend issues the two differently.
+enum AppendCaller {
+    /// The committer thread: rounds for durability callbacks, everysec and write-behind.
+    case committer
+    /// A writer that blocks until its round is durable and leads it on its own thread.
+    case blockedWriter
+}
+
 /// The engine's only way to put records on disk. A call writes every chunk in full, then
 /// fdatasyncs each descriptor in `synchronizing`; it returns only when all of that is done and
 /// throws on the first failure. Implementations: io_uring (writes linked to the fdatasync, one
@@ -14,7 +22,7 @@ struct WriteChunk {
 protocol AppendBackend: AnyObject {
     /// "io_uring" or "posix", for logs and statistics.
     var name: String { get }
-    func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32]) throws(IOFailure)
+    func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32], for caller: AppendCaller) throws(IOFailure)
 }
 
 /// Which append backend a store uses.

@@ -72,6 +72,17 @@ struct IOSystemCalls: Sendable {
         }
     }
 
+    /// pwrite every chunk in full, then fdatasync each descriptor.
+    func writeAndSynchronize(_ chunks: [WriteChunk], synchronizing descriptors: [Int32]) throws(IOFailure) {
+        for chunk in chunks {
+            try writeAll(chunk.descriptor, path: chunk.path, chunk.bytes, count: chunk.count, at: chunk.offset)
+        }
+        for descriptor in descriptors {
+            let path = chunks.first { $0.descriptor == descriptor }?.path ?? "fd \(descriptor)"
+            try synchronize(descriptor, path: path)
+        }
+    }
+
     /// fdatasync, retrying EINTR (and EAGAIN up to `busyRetriesMax` times).
     func synchronize(_ descriptor: Int32, path: String) throws(IOFailure) {
         var busyRetries = 0

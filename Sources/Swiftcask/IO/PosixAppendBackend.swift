@@ -6,13 +6,7 @@ final class PosixAppendBackend: AppendBackend {
 
     init(calls: IOSystemCalls = .live) { self.calls = calls }
 
-    func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32]) throws(IOFailure) {
-        for chunk in chunks {
-            try calls.writeAll(chunk.descriptor, path: chunk.path, chunk.bytes, count: chunk.count, at: chunk.offset)
-        }
-        for descriptor in descriptors {
-            let path = chunks.first { $0.descriptor == descriptor }?.path ?? "fd \(descriptor)"
-            try calls.synchronize(descriptor, path: path)
-        }
+    func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32], for caller: AppendCaller) throws(IOFailure) {
+        try calls.writeAndSynchronize(chunks, synchronizing: descriptors)
     }
 }

@@ -48,7 +48,7 @@ extension StoreCore {
                 waitIdle(until: nextDeadline(now))
                 continue
             }
-            runRound(scratch, wantsSync: wantsSync)
+            runRound(scratch, wantsSync: wantsSync, caller: .committer)
             fireDueCallbacks(scratch)
         }
         monitor.unlock()
@@ -60,7 +60,7 @@ extension StoreCore {
         let now = Clock.monotonicNanos()
         let wantsSync = syncIsDue(now)
         if shouldTakeCurrent(now, wantsSync: wantsSync) { enqueueCurrent(wakingCommitter: false) }
-        runRound(leaderScratch, wantsSync: wantsSync)
+        runRound(leaderScratch, wantsSync: wantsSync, caller: .blockedWriter)
         if committerHasWork { signalCommitterIfIdle() }
     }
 
@@ -76,7 +76,7 @@ extension StoreCore {
     /// Writes the queued buffers (and fdatasyncs when the mode or a request asks), seals
     /// rotated segments, publishes the progress and wakes waiting writers. Lock held on entry
     /// and exit; released for the IO.
-    private func runRound(_ scratch: CommitterScratch, wantsSync: Bool) {
+    private func runRound(_ scratch: CommitterScratch, wantsSync: Bool, caller: AppendCaller) {
         roundInProgress = true
         swap(&inFlight, &queued)
         swap(&scratch.sealing, &segmentsToSeal)
@@ -87,7 +87,7 @@ extension StoreCore {
             inFlight.contains { $0.segment === segment } || scratch.sealing.contains { $0 === segment } ? nil : segment
         } : nil
         monitor.unlock()
-        let outcome = performRound(scratch, synchronizing: synchronizing, alsoSync: alsoSync)
+        let outcome = performRound(scratch, synchronizing: synchronizing, alsoSync: alsoSync, caller: caller)
         monitor.lock()
         finishRound(outcome, target: target, synchronized: synchronizing, scratch: scratch)
         roundInProgress = false
@@ -131,11 +131,11 @@ extension StoreCore {
     /// The IO of one round, without the lock. Order matters for recovery: a rotated segment is
     /// written, fsynced and truncated before any byte of a newer segment is written, so a torn
     /// tail can only ever be in the newest segment that holds data.
-    private func performRound(_ scratch: CommitterScratch, synchronizing: Bool, alsoSync: Segment?) -> IOFailure? {
+    private func performRound(_ scratch: CommitterScratch, synchronizing: Bool, alsoSync: Segment?, caller: AppendCaller) -> IOFailure? {
         do {
             // Segments sealed with no buffer in this round: their data went out in earlier rounds.
             for segment in scratch.sealing where !inFlight.contains(where: { $0.segment === segment }) {
-                try seal(segment)
+                try seal(segment, caller: caller)
             }
             var index = 0
             while index < inFlight.count {
@@ -149,14 +149,14 @@ extension StoreCore {
                 let sealsNow = scratch.sealing.contains { $0 === segment }
                 scratch.descriptors.removeAll(keepingCapacity: true)
                 if synchronizing && !sealsNow { scratch.descriptors.append(segment.file.descriptor) }
-                try backend.write(scratch.chunks, synchronizing: scratch.descriptors)
-                if sealsNow { try seal(segment) }
+                try backend.write(scratch.chunks, synchronizing: scratch.descriptors, for: caller)
+                if sealsNow { try seal(segment, caller: caller) }
             }
             if let alsoSync {
                 scratch.chunks.removeAll(keepingCapacity: true)
                 scratch.descriptors.removeAll(keepingCapacity: true)
                 scratch.descriptors.append(alsoSync.file.descriptor)
-                try backend.write(scratch.chunks, synchronizing: scratch.descriptors)
+                try backend.write(scratch.chunks, synchronizing: scratch.descriptors, for: caller)
             }
             return nil
         } catch {
@@ -166,8 +166,8 @@ extension StoreCore {
 
     /// Makes a rotated segment final: data synced (through the backend, like every data
     /// sync), preallocated tail cut off, size synced.
-    private func seal(_ segment: Segment) throws(IOFailure) {
-        try backend.write([], synchronizing: [segment.file.descriptor])
+    private func seal(_ segment: Segment, caller: AppendCaller) throws(IOFailure) {
+        try backend.write([], synchronizing: [segment.file.descriptor], for: caller)
         try segment.file.truncate(to: segment.appendEnd)
         try segment.file.synchronize()
     }
