@@ -10,6 +10,8 @@ public final class SwiftcaskServer: Sendable {
     public let configuration: ServerConfiguration
     let state: ServerState
     private let group: MultiThreadedEventLoopGroup
+    /// One per event loop, by the loop's identity.
+    private let durableReplyGates: [ObjectIdentifier: DurableReplyGate]
     private let channels = Mutex<[Channel]>([])
     /// Set once shutdown completed; holds the waiters until then. Not an event-loop promise:
     /// the loops are gone by the time shutdown completes.
@@ -33,6 +35,11 @@ public final class SwiftcaskServer: Sendable {
         self.configuration = configuration
         self.state = try ServerState(store: store, configuration: configuration, logger: logger)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        var gates: [ObjectIdentifier: DurableReplyGate] = [:]
+        for eventLoop in group.makeIterator() {
+            gates[ObjectIdentifier(eventLoop)] = DurableReplyGate(eventLoop: eventLoop, store: store)
+        }
+        self.durableReplyGates = gates
     }
 
     /// Called with the new configuration after each successful CONFIG SET.
@@ -48,6 +55,7 @@ public final class SwiftcaskServer: Sendable {
         }
         state.shutdownHandler.withLock { $0 = handler }
         let state = self.state
+        let gates = durableReplyGates
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(Self.listenBacklog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -56,7 +64,8 @@ public final class SwiftcaskServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(state: state))
+                    let gate = gates[ObjectIdentifier(channel.eventLoop)]!
+                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(state: state, durableReplyGate: gate))
                 }
             }
         for address in configuration.bind {

@@ -9,6 +9,9 @@ import Swiftcask
 final class TestHarness {
     let directory: String
     let state: ServerState
+    /// Every client of the harness runs on this loop, as clients of one server thread do.
+    let loop = EmbeddedEventLoop()
+    let durableReplyGate: DurableReplyGate
 
     init(configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         directory = NSTemporaryDirectory() + "swiftcask-server-tests-" + UUID().uuidString
@@ -19,6 +22,7 @@ final class TestHarness {
         options.durability = configuration.appendfsync
         let store = try Store(directory: directory, options: options)
         state = try ServerState(store: store, configuration: configuration, logger: Logger(label: "test"))
+        durableReplyGate = DurableReplyGate(eventLoop: loop, store: store)
     }
 
     deinit {
@@ -27,7 +31,7 @@ final class TestHarness {
     }
 
     func client() throws -> TestClient {
-        let channel = EmbeddedChannel(handler: ConnectionHandler(state: state))
+        let channel = EmbeddedChannel(handler: ConnectionHandler(state: state, durableReplyGate: durableReplyGate), loop: loop)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40_000)).wait()
         return TestClient(channel: channel)
     }

@@ -130,6 +130,52 @@ import Testing
     }
 
     /// A batch is all or nothing: cut anywhere inside it, none of it survives.
+    /// `syncIfIdle` (the server's event-loop round) leads a round on the caller's thread when
+    /// none runs, and returns false at once, without waiting, while another round runs.
+    @Test(arguments: allBackends)
+    func syncIfIdleLeadsARoundOrStepsAside(backend: IOBackendChoice) throws {
+        let directory = TemporaryDirectory()
+        var options = testOptions(backend: backend, durability: .always)
+        let pausing = TestLock<PausingBackend?>(nil)
+        options.wrapBackend = { inner in
+            let wrapped = PausingBackend(wrapping: inner)
+            pausing.withLock { $0 = wrapped }
+            return wrapped
+        }
+        let store = try Store(directory: directory.path, options: options)
+        // In `.always` an append does not wake the committer: once idle, it stays out of the way.
+        let committerIdle = { store.core.monitor.withLock { store.core.committerIsIdle } }
+        #expect(PausingBackend.poll(committerIdle))
+        var batch = WriteBatch()
+        batch.put("first", "1")
+        let first = try store.writeDeferred(batch).ticket
+        let syncsBefore = store.statistics.syncs
+        #expect(try store.syncIfIdle(first))
+        #expect(store.statistics.syncs == syncsBefore + 1)
+
+        let backendInUse = pausing.withLock { $0! }
+        backendInUse.pauseNextWrite()
+        let leader = BackgroundThread(name: "leader") {
+            do { try store.put("second", "2") } catch { Issue.record("the leading put failed: \(error)") }
+        }
+        #expect(backendInUse.waitUntilPaused())
+        batch.removeAll()
+        batch.put("third", "3")
+        let third = try store.writeDeferred(batch).ticket
+        #expect(try store.syncIfIdle(third) == false)
+        backendInUse.resume()
+        leader.join()
+        #expect(PausingBackend.poll(committerIdle))
+        #expect(try store.syncIfIdle(third))
+        try store.close()
+
+        let reopened = try Store(directory: directory.path, options: testOptions(backend: backend))
+        for (key, value) in [("first", "1"), ("second", "2"), ("third", "3")] {
+            #expect(try reopened.get(key.utf8) == Array(value.utf8))
+        }
+        try reopened.close()
+    }
+
     @Test func batchIsAllOrNothingAfterACrash() throws {
         let directory = TemporaryDirectory()
         let options = testOptions()

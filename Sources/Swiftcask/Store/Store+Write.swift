@@ -81,6 +81,15 @@ extension Store {
         if let immediate { callback(immediate) }
     }
 
+    /// For an event loop that holds replies until their writes are durable, as Redis's
+    /// `appendfsync always` loop does: when no round is running, writes and fdatasyncs the
+    /// current group on the calling thread (blocking it for the IO) and returns true once
+    /// `ticket` is durable. Returns false at once when a round is already running; the caller
+    /// then waits with `whenDurable`. Throws the failure that makes the store refuse writes.
+    public func syncIfIdle(_ ticket: CommitTicket) throws(StoreError) -> Bool {
+        try core.monitor.withLock { () throws(StoreError) -> Bool in try core.leadRoundIfIdle(ticket.position) }
+    }
+
     /// The asynchronous batch write: suspends, without blocking a thread, until durable.
     @discardableResult
     public func write(_ batch: WriteBatch) async throws(StoreError) -> WriteResult {

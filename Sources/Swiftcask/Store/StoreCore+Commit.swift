@@ -249,6 +249,20 @@ extension StoreCore {
         }
     }
 
+    /// `Store.syncIfIdle`: leads one round (with an fdatasync) when none is running. True when
+    /// `position` is durable afterwards; false when a round was running, or its group did not
+    /// reach `position`.
+    func leadRoundIfIdle(_ position: UInt64) throws(StoreError) -> Bool {
+        if durablePosition >= position { return true }
+        if let failure { throw failure }
+        if isClosed { throw StoreError.closed }
+        if roundInProgress || isClosing { return false }
+        syncRequestedPosition = max(syncRequestedPosition, position)
+        leadRound()
+        if let failure { throw failure }
+        return durablePosition >= position
+    }
+
     /// Blocks until `position` reached the OS (readable through the maps).
     func waitUntilWritten(_ position: UInt64) throws(StoreError) {
         if flushRequestedPosition < position {

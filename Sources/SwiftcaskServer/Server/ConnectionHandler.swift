@@ -8,7 +8,7 @@ import Swiftcask
 /// a batch that wrote is held until the engine reports its fsync; later batches queue
 /// behind it so replies stay in order. Reading pauses while the socket is not writable; a
 /// client whose unread replies pass `client-output-buffer-limit` is closed.
-final class ConnectionHandler: ChannelDuplexHandler {
+final class ConnectionHandler: ChannelDuplexHandler, DurableReplyHolder {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -25,6 +25,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     private let state: ServerState
+    /// Releases this loop's replies held behind `appendfsync always`.
+    private let durableReplyGate: DurableReplyGate
     private var context: ChannelHandlerContext?
     private var session: ClientSession?
     private var decoder: RESPCommandDecoder
@@ -41,8 +43,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Scratch for `prefetchKeys`, empty between reads (its capacity is kept).
     private var prefetchedKeys: [UnsafeRawBufferPointer] = []
 
-    init(state: ServerState) {
+    init(state: ServerState, durableReplyGate: DurableReplyGate) {
         self.state = state
+        self.durableReplyGate = durableReplyGate
         let configuration = state.configuration.withLock { $0 }
         self.decoder = RESPCommandDecoder(limits: RESPLimits(
             bulkBytesMax: configuration.protoMaxBulkLenBytes,
@@ -241,19 +244,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 loopBound.value.durabilityReported(sequence: sequence, result: reported)
             }
         } else if let ticket {
-            let eventLoop = context.eventLoop
-            state.store.whenDurable(ticket) { result in
-                // One hop to the event loop per held batch, not per command.
-                eventLoop.execute {
-                    loopBound.value.durabilityReported(sequence: sequence, result: result)
-                }
-            }
+            durableReplyGate.hold(ticket, sequence: sequence, for: self)
         } else {
             drainHeld(context: context)
         }
     }
 
-    private func durabilityReported(sequence: UInt64, result: Result<Void, StoreError>) {
+    func durabilityReported(sequence: UInt64, result: Result<Void, StoreError>) {
         guard let context else { return }
         if case .failure(let error) = result {
             // The write may not be durable: never acknowledge it. The client sees a closed connection.
