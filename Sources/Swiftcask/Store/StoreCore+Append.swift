@@ -3,8 +3,11 @@
 /// that finds every pooled buffer busy (back-pressure).
 extension StoreCore {
     /// Makes room for `length` contiguous bytes in the active segment and the current buffer.
-    /// May rotate the segment (creating a file) and may wait for a free buffer.
-    func reserveRoom(_ length: Int) throws(StoreError) {
+    /// May rotate the segment (creating a file) and may wait for a free buffer: returns true
+    /// when it waited, which released the lock for a while.
+    @discardableResult
+    func reserveRoom(_ length: Int) throws(StoreError) -> Bool {
+        var waited = false
         while true {
             try checkWritable()
             if active == nil || active!.remainingBytes < length {
@@ -12,7 +15,7 @@ extension StoreCore {
             }
             if let current, current.segment === active, current.remainingBytes >= length,
                current.recordCount < options.groupRecordsMax {
-                return
+                return waited
             }
             if let current, !current.isEmpty { enqueueCurrent() }
             current = nil
@@ -20,6 +23,7 @@ extension StoreCore {
                 // Every pooled buffer is queued or in flight: wait for the committer, then re-check.
                 signalCommitterIfIdle()
                 monitor.waitForProgress()
+                waited = true
                 continue
             }
             buffer.attach(to: active!, at: active!.appendEnd)
@@ -193,43 +197,25 @@ extension StoreCore {
     func apply(_ batch: WriteBatch) throws(StoreError) -> WriteResult {
         try checkWritable()
         let nowMillis = Clock.unixMillis()
-        // Room for the worst case, so the whole batch lands in one buffer of one segment.
-        var largestPutValue = 0
-        var bound = 0
-        try batch.forEachOperation { (operation) throws(StoreError) in
-            // Each index slot is a likely cache miss: load them all before the second pass.
-            keydir.prefetch(self.hash(operation.key, operation.keyspace))
-            switch operation.kind {
-            case .put:
-                bound += RecordHeader.recordLength(keyLength: operation.key.count, valueLength: operation.value.count)
-                largestPutValue = max(largestPutValue, operation.value.count)
-            case .delete:
-                bound += RecordHeader.recordLength(keyLength: operation.key.count, valueLength: 0)
-            case .setExpiry:
-                let existing = liveEntry(operation.key, operation.keyspace, nowMillis: nowMillis)?.valueLength ?? 0
-                bound += RecordHeader.recordLength(keyLength: operation.key.count, valueLength: max(existing, largestPutValue))
-            }
+        // Room for the worst case, so the whole batch lands in one buffer of one segment. A wait
+        // for a buffer releases the lock, and other writers may change the keys (and hashes
+        // scratch) meanwhile: then measure again.
+        while true {
+            let bound = try measure(batch, nowMillis: nowMillis)
+            guard bound > 0 else { return WriteResult(ticket: CommitTicket(position: appendedPosition), deletedCount: 0) }
+            if try !reserveRoom(bound) { break }
         }
-        guard bound <= Limits.batchBytesMax else {
-            throw StoreError(.batchTooLarge, "batch too large: \(bound) bytes, the limit is \(Limits.batchBytesMax) bytes")
-        }
-        guard bound > 0 else { return WriteResult(ticket: CommitTicket(position: appendedPosition), deletedCount: 0) }
-        if batch.count > 1 {
-            // Then the records those slots point to: replacing a key compares against its record.
-            try batch.forEachOperation { (operation) throws(StoreError) in
-                if let entry = keydir.likelyEntry(hash: self.hash(operation.key, operation.keyspace)) { prefetchRecord(entry) }
-            }
-        }
-        try reserveRoom(bound)
         let buffer = current!
         var lastRecord: UnsafeMutableRawPointer?
         var recordCount = 0
         var deletedCount = 0
         let flags: RecordFlags = batch.count > 1 ? .batchMember : []
+        var operationIndex = 0
         try batch.forEachOperation { (operation) throws(StoreError) in
             let key = operation.key
             let keyspace = operation.keyspace
-            let hash = self.hash(key, keyspace)
+            let hash = batchHashes[operationIndex]
+            operationIndex += 1
             let recordAt = buffer.bytes + buffer.used
             switch operation.kind {
             case .put:
@@ -254,6 +240,39 @@ extension StoreCore {
             clearBatchMember(lastRecord)
         }
         return WriteResult(ticket: finishWrite(), deletedCount: deletedCount)
+    }
+
+    /// Bytes the batch's records may take at most; hashes every key into `batchHashes` and
+    /// starts loading the index slots and the records they point to (likely cache misses).
+    private func measure(_ batch: WriteBatch, nowMillis: Int64) throws(StoreError) -> Int {
+        var largestPutValue = 0
+        var bound = 0
+        batchHashes.removeAll(keepingCapacity: true)
+        try batch.forEachOperation { (operation) throws(StoreError) in
+            let hash = self.hash(operation.key, operation.keyspace)
+            batchHashes.append(hash)
+            keydir.prefetch(hash)
+            switch operation.kind {
+            case .put:
+                bound += RecordHeader.recordLength(keyLength: operation.key.count, valueLength: operation.value.count)
+                largestPutValue = max(largestPutValue, operation.value.count)
+            case .delete:
+                bound += RecordHeader.recordLength(keyLength: operation.key.count, valueLength: 0)
+            case .setExpiry:
+                let existing = liveEntry(operation.key, operation.keyspace, hash: hash, nowMillis: nowMillis)?.valueLength ?? 0
+                bound += RecordHeader.recordLength(keyLength: operation.key.count, valueLength: max(existing, largestPutValue))
+            }
+        }
+        guard bound <= Limits.batchBytesMax else {
+            throw StoreError(.batchTooLarge, "batch too large: \(bound) bytes, the limit is \(Limits.batchBytesMax) bytes")
+        }
+        if batch.count > 1 {
+            // Then the records those slots point to: replacing a key compares against its record.
+            for hash in batchHashes {
+                if let entry = keydir.likelyEntry(hash: hash) { prefetchRecord(entry) }
+            }
+        }
+        return bound
     }
 
     /// Sets `.batchEnd` on a record in a buffer and reseals its CRC.

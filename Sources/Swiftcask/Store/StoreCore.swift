@@ -63,6 +63,8 @@ final class StoreCore: @unchecked Sendable {
     var roundInProgress = false
     /// The scratch of rounds led by writers (one round at a time, so one is enough).
     let leaderScratch = CommitterScratch()
+    /// `apply`'s hash of each operation of the batch, so each key is hashed once (reused; lock held).
+    var batchHashes: [UInt32] = []
     /// Sticky: once a write or fsync failed, writes are refused until the store is reopened.
     var failure: StoreError?
     var isClosing = false

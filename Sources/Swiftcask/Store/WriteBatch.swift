@@ -72,11 +72,16 @@ public struct WriteBatch: Sendable {
             rejection = rejection ?? .valueTooLarge(value.count)
             return
         }
-        storage.append(kind)
-        storage.append(keyspace.rawValue)
-        withUnsafeBytes(of: UInt32(key.count).littleEndian) { storage.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt32(value.count).littleEndian) { storage.append(contentsOf: $0) }
-        withUnsafeBytes(of: expiresAtMillis.littleEndian) { storage.append(contentsOf: $0) }
+        // The header is built in place and appended in one piece: one capacity check, not five.
+        var header: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &header) { bytes in
+            bytes[0] = kind
+            bytes[1] = keyspace.rawValue
+            bytes.storeBytes(of: UInt32(key.count).littleEndian, toByteOffset: 2, as: UInt32.self)
+            bytes.storeBytes(of: UInt32(value.count).littleEndian, toByteOffset: 6, as: UInt32.self)
+            bytes.storeBytes(of: expiresAtMillis.littleEndian, toByteOffset: 10, as: Int64.self)
+            storage.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<Self.operationHeaderBytes]))
+        }
         storage.append(contentsOf: key)
         storage.append(contentsOf: value)
     }
