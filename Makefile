@@ -55,10 +55,12 @@ bench: deps-apt
 	bash perf/build-bench.sh
 	Benchmarks/.build/release/swiftcask-bench $(BENCH_ARGS)
 
-## bench-check: malloc counts per operation against their budgets (fails on a regression)
+## bench-check: malloc counts per operation against their budgets: swiftcask-bench probes and the
+## package-benchmark suite against Benchmarks/Thresholds (fails on a regression)
 bench-check: deps-apt
 	bash perf/build-bench.sh
 	Benchmarks/.build/release/swiftcask-bench --keys 200000 --runs 1 --phases mallocs --check-mallocs
+	cd Benchmarks && $(SWIFT) package benchmark thresholds check --metric mallocCountTotal --no-progress
 
 ## bench-server: redis-benchmark against swiftcask-server and redis-server side by side
 bench-server: deps build

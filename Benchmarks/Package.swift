@@ -1,5 +1,7 @@
 // swift-tools-version: 6.1
-// The benchmark package: `swiftcask-bench` (the embedded-engine benchmark behind `make bench`).
+// The benchmark package: `swiftcask-bench` (the embedded-engine benchmark behind `make bench`)
+// and `EngineBenchmarks` (package-benchmark: malloc counts per operation against the committed
+// Thresholds/, checked by `make bench-check`; wall clock reported, not gated).
 // A package of its own so the engine's package never depends on benchmark tooling; it builds
 // into Benchmarks/.build, never into the root .build.
 import PackageDescription
@@ -12,6 +14,8 @@ let package = Package(
     ],
     dependencies: [
         .package(name: "Swiftcask", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // Counts malloc/calloc/realloc/posix_memalign/aligned_alloc/free by interposing them in
@@ -28,6 +32,17 @@ let package = Package(
                 // libc++, Foundation) bind to them too.
                 .unsafeFlags(["-Xlinker", "--export-dynamic"]),
             ]
+        ),
+        .executableTarget(
+            name: "EngineBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Swiftcask", package: "Swiftcask"),
+                .product(name: "SwiftcaskServer", package: "Swiftcask"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/EngineBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ],
     swiftLanguageModes: [.v6]
