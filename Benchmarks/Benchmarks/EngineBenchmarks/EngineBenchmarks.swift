@@ -5,8 +5,8 @@
 import Benchmark
 import Foundation
 import NIOCore
-import Swiftcask
-import SwiftcaskServer
+@_spi(Benchmarks) import Swiftcask
+@_spi(Benchmarks) import SwiftcaskServer
 
 /// Keys preloaded before the measured loops: reads and overwrites hit existing keys.
 let preloadedKeys = 100_000
@@ -120,6 +120,37 @@ let benchmarks: @Sendable () -> Void = {
                 command.split(into: &arguments)
                 blackHole(arguments.count)
             }
+        }
+        benchmark.stopMeasurement()
+    }
+
+    Benchmark("record-encode-decode") { benchmark in
+        let key = key(1)
+        let length = RecordCodecProbe.recordLength(keyLength: key.count, valueLength: value.count)
+        let record = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 8)
+        defer { record.deallocate() }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            key.withUnsafeBytes { key in
+                value.withUnsafeBytes { value in
+                    RecordCodecProbe.encodePut(key: key, value: value, into: record.baseAddress!)
+                }
+            }
+            blackHole(RecordCodecProbe.decodedLength(UnsafeRawBufferPointer(record), at: 0))
+        }
+        benchmark.stopMeasurement()
+    }
+
+    Benchmark("resp-encode-ok-integer-bulk") { benchmark in
+        var output = ByteBuffer()
+        output.reserveCapacity(4096)
+        benchmark.startMeasurement()
+        for iteration in benchmark.scaledIterations {
+            output.clear()
+            value.withUnsafeBytes { bulk in
+                RESPReplyProbe.writeCommonReplies(into: &output, integer: iteration, bulk: bulk)
+            }
+            blackHole(output.readableBytes)
         }
         benchmark.stopMeasurement()
     }
