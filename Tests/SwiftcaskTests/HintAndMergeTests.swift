@@ -293,6 +293,42 @@ import Testing
         try reopened.close()
     }
 
+    /// A merge whose switch-over takes several holds of the lock (more live records than
+    /// `switchOverMovesPerLock`) while another thread overwrites and deletes keys: every key
+    /// ends with its last write, before and after a reopen, whatever the interleaving.
+    @Test func mergeSwitchOverInStepsKeepsConcurrentWrites() throws {
+        let directory = TemporaryDirectory()
+        var options = testOptions(segmentBytes: Limits.segmentBytesMin)
+        options.autoMerge = false
+        options.mergeBytesPerSecondMax = 0
+        let store = try Store(directory: directory.path, options: options)
+        let keys = StoreCore.switchOverMovesPerLock * 3
+        var model = try fill(store, keys: keys, rounds: 2)
+        let touched = stride(from: 0, to: keys, by: 5).map { $0 }
+        let writer = BackgroundThread(name: "writer-during-merge") {
+            for index in touched {
+                do {
+                    if index % 2 == 0 {
+                        try store.put(bytes("key-\(index)"), bytes("new-\(index)"))
+                    } else {
+                        _ = try store.delete("key-\(index)")
+                    }
+                } catch {
+                    Issue.record("write during the merge failed: \(error)")
+                }
+            }
+        }
+        let report = try store.merge()
+        writer.join()
+        for index in touched { model["key-\(index)"] = index % 2 == 0 ? bytes("new-\(index)") : nil }
+        #expect(report.recordsCopied > StoreCore.switchOverMovesPerLock)
+        try expectContents(store, model, "after the merge")
+        try store.close()
+        let reopened = try Store(directory: directory.path, options: options)
+        try expectContents(reopened, model, "after reopen")
+        try reopened.close()
+    }
+
     /// Stops a merge after each of its steps, takes the directory as a crash would leave it,
     /// and checks that it opens with the same contents (deleted keys stay deleted).
     @Test(arguments: MergeStep.allCases)

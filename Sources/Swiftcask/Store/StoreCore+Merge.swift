@@ -13,14 +13,19 @@
 /// 2. Rename hints, then segments, to their final names; fsync the directory. From here the
 ///    outputs replay after the inputs; since they hold only the inputs' live records, the
 ///    result is the same with or without them.
-/// 3. Under the store lock: point the index at the copies (skipping keys overwritten during
-///    the merge), retire the inputs.
+/// 3. Under the store lock, in short holds: register the copies, point the index at them
+///    (skipping keys overwritten or deleted during the merge), then retire the inputs.
 /// 4. Delete the inputs oldest first (data, then hint); fsync the directory. Whatever
 ///    inputs a crash leaves are the newest ones, so every tombstone they hold still follows
 ///    the puts it deletes. Unlinked files stay readable through maps readers still hold.
 extension StoreCore {
     /// Records checked for liveness per lock acquisition.
     static let mergeRecordsPerLock = 512
+    /// Index entries moved to the copies per hold of the store lock in the switch-over: one
+    /// hold for a whole merge (a million entries, each a likely cache miss) stalled writers and
+    /// readers for up to 142 ms (a redis-benchmark SET max latency); this many take well under
+    /// a millisecond.
+    static let switchOverMovesPerLock = 4096
 
     /// Without the lock, on the maintenance thread.
     func performMerge() -> Result<MergeReport, StoreError> {
@@ -179,22 +184,34 @@ extension StoreCore {
             segment.isFinal = true
             segments.append(segment)
         }
-        return monitor.withLock {
-            var superseded = 0
+        // The copies become readable first and the inputs go last; in between, an entry points
+        // at either of two identical records, so the moves can be spread over many lock holds.
+        monitor.withLock {
             for segment in segments {
                 while segmentsByID.count <= Int(segment.id) { segmentsByID.append(nil) }
                 segmentsByID[Int(segment.id)] = segment
                 refreshView(of: segment)
             }
-            for move in moves {
-                let old = move.old
-                let new = KeydirEntry(hash: old.hash, segmentID: move.id, offset: move.offset, valueLength: old.valueLength, hasExpiry: old.hasExpiry)
-                if !keydir.relocate(old, to: new) {
-                    superseded += 1
-                    let keyLength = Int(UInt16(littleEndian: segmentsByID[Int(move.id)]!.recordStart(at: Int(move.offset)).loadUnaligned(fromByteOffset: SegmentFormat.recordKeyLengthOffset, as: UInt16.self)))
-                    segmentsByID[Int(move.id)]!.deadBytes += RecordHeader.recordLength(keyLength: keyLength, valueLength: old.valueLength)
+        }
+        var superseded = 0
+        var next = 0
+        while next < moves.count {
+            let end = min(moves.count, next + Self.switchOverMovesPerLock)
+            monitor.withLock {
+                for move in moves[next..<end] {
+                    let old = move.old
+                    let new = KeydirEntry(hash: old.hash, segmentID: move.id, offset: move.offset, valueLength: old.valueLength, hasExpiry: old.hasExpiry)
+                    // A key written or deleted since the copy keeps its newer entry: the copy is dead.
+                    if !keydir.relocate(old, to: new) {
+                        superseded += 1
+                        let keyLength = Int(UInt16(littleEndian: segmentsByID[Int(move.id)]!.recordStart(at: Int(move.offset)).loadUnaligned(fromByteOffset: SegmentFormat.recordKeyLengthOffset, as: UInt16.self)))
+                        segmentsByID[Int(move.id)]!.deadBytes += RecordHeader.recordLength(keyLength: keyLength, valueLength: old.valueLength)
+                    }
                 }
             }
+            next = end
+        }
+        return monitor.withLock {
             let retired = Set(inputs.map(\.id))
             for id in retired {
                 segmentsByID[Int(id)] = nil
