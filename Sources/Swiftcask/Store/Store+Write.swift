@@ -87,7 +87,7 @@ extension Store {
     /// `ticket` is durable. Returns false at once when a round is already running; the caller
     /// then waits with `whenDurable`. Throws the failure that makes the store refuse writes.
     public func syncIfIdle(_ ticket: CommitTicket) throws(StoreError) -> Bool {
-        try core.monitor.withLock { () throws(StoreError) -> Bool in try core.leadRoundIfIdle(ticket.position) }
+        try core.monitor.withLock { () throws(StoreError) -> Bool in try core.leadRoundsIfIdle(until: ticket.position) }
     }
 
     /// The asynchronous batch write: suspends, without blocking a thread, until durable.

@@ -238,29 +238,22 @@ extension StoreCore {
     /// none is running; throws the sticky failure if the write could not be synced. Lock held
     /// on entry and exit.
     func waitUntilDurable(_ position: UInt64) throws(StoreError) {
+        while try !leadRoundsIfIdle(until: position) { monitor.waitForProgress() }
+    }
+
+    /// Leads rounds (each with an fdatasync) on the calling thread until `position` is durable,
+    /// and returns true; returns false instead as soon as another round is running or the store
+    /// is closing (the committer then finishes the work). Throws the sticky failure. Lock held
+    /// on entry and exit. `Store.syncIfIdle` is this for an event loop that must not wait.
+    func leadRoundsIfIdle(until position: UInt64) throws(StoreError) -> Bool {
         while durablePosition < position {
             if let failure { throw failure }
             if isClosed { throw StoreError.closed }
-            if !roundInProgress && !isClosing {
-                leadRound()
-            } else {
-                monitor.waitForProgress()
-            }
+            if roundInProgress || isClosing { return false }
+            syncRequestedPosition = max(syncRequestedPosition, position)
+            leadRound()
         }
-    }
-
-    /// `Store.syncIfIdle`: leads one round (with an fdatasync) when none is running. True when
-    /// `position` is durable afterwards; false when a round was running, or its group did not
-    /// reach `position`.
-    func leadRoundIfIdle(_ position: UInt64) throws(StoreError) -> Bool {
-        if durablePosition >= position { return true }
-        if let failure { throw failure }
-        if isClosed { throw StoreError.closed }
-        if roundInProgress || isClosing { return false }
-        syncRequestedPosition = max(syncRequestedPosition, position)
-        leadRound()
-        if let failure { throw failure }
-        return durablePosition >= position
+        return true
     }
 
     /// Blocks until `position` reached the OS (readable through the maps).
