@@ -235,10 +235,10 @@ final class ConnectionHandler: ChannelDuplexHandler, DurableReplyHolder {
             closeForOutputLimit(context)
             return
         }
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         if saves {
             // The fsync runs on NIO's blocking-IO pool; it covers this batch's writes too.
             let state = self.state
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
             NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { try state.saveNow() }.whenComplete { result in
                 let reported = result.mapError { error in error as? StoreError ?? StoreError(.ioFailure, "\(error)") }
                 loopBound.value.durabilityReported(sequence: sequence, result: reported)
