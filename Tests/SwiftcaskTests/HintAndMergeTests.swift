@@ -111,6 +111,47 @@ import Testing
         try again.close()
     }
 
+    /// A hint lists every record of its segment exactly once, in (hash, offset) order, so the
+    /// records of one key (equal hashes) stay in record order.
+    @Test func hintEntriesCoverEveryRecordInHashThenRecordOrder() throws {
+        let directory = TemporaryDirectory()
+        let options = testOptions(segmentBytes: Limits.segmentBytesMin)
+        do {
+            let store = try Store(directory: directory.path, options: options)
+            _ = try fill(store, keys: 300, rounds: 4, deleteEvery: 6)
+            try store.close()
+        }
+        var repeatedHashes = 0
+        let hints = try FileSystem.contentsOfDirectory(directory.path).filter { $0.hasSuffix(".hint") }
+        #expect(hints.count >= 2)
+        for name in hints {
+            let segment = readFile(directory.file(name.replacingSuffix(".hint", with: ".seg")))
+            let id = try #require(SegmentFormat.segmentID(fromFileName: name.replacingSuffix(".hint", with: ".seg")))
+            var recordOffsets: [Int] = []
+            segment.withUnsafeBytes { bytes in
+                var offset = SegmentFormat.headerBytes
+                while offset < bytes.count, case .record(let header) = RecordHeader.decode(bytes, at: offset) {
+                    recordOffsets.append(offset)
+                    offset += header.recordLength
+                }
+            }
+            let hint = try #require(segment.withUnsafeBytes { HintFile.encode(segmentID: id, segment: $0, hasher: KeyHasher(seed: 9)) })
+            var entries: [HintFile.Entry] = []
+            let validated = hint.withUnsafeBytes { raw in
+                HintFile.forEachEntry(raw) { entries.append($0) }
+                return (HintFile.validate(raw, segmentID: id, segmentBytes: segment.count, hashSeed: 9), HintFile.isSortedByHash(raw))
+            }
+            #expect(try validated.0.get() == recordOffsets.count)
+            #expect(validated.1)
+            #expect(entries.map(\.offset).sorted() == recordOffsets, "\(name)")
+            for (previous, next) in zip(entries, entries.dropFirst()) {
+                #expect((previous.hash, previous.offset) < (next.hash, next.offset), "\(name)")
+                if previous.hash == next.hash { repeatedHashes += 1 }
+            }
+        }
+        #expect(repeatedHashes > 0, "no segment held a key twice: the order of equal hashes went untested")
+    }
+
     /// The fuzzer's seed hints (written by Fuzz/make_corpus.py from docs/FORMAT.md) decode as
     /// the format says: the Python writer and the Swift reader agree on every field.
     @Test func seedCorpusHintsFollowTheFormat() throws {

@@ -34,7 +34,7 @@ struct BenchOptions {
     static let prefetchGroupKeys = 16
 
     enum Phase: String, CaseIterable {
-        case fill, durable, pipelined, gets, prefetched, borrows, reopen, mallocs
+        case fill, durable, pipelined, gets, prefetched, borrows, reopen, mallocs, merge
     }
 
     static let usage = """
@@ -48,7 +48,8 @@ struct BenchOptions {
           --backend B         automatic | io_uring | posix (default automatic)
           --durability D      durable fill: always (write waits for fdatasync) | everysec | no
                               (the last two call store.sync() after every batch); default always
-          --phases LIST       comma-separated subset of fill,durable,pipelined,gets,prefetched,borrows,reopen,mallocs
+          --phases LIST       comma-separated subset of fill,durable,pipelined,gets,prefetched,borrows,reopen,mallocs,merge
+                      (merge: fill, overwrite every key, then time one merge of the half-dead store)
           --malloc-ops N      operations per malloc-count probe (default 100000)
           --sample-every N    time every N-th operation for percentiles (default 8)
           --csv               machine-readable output: engine,run,metric,value

@@ -49,6 +49,11 @@ struct RunFigures {
     /// CPU seconds (all threads) of the two reopens.
     var reopenCPUSeconds: Double?
     var reopenScanCPUSeconds: Double?
+    /// One merge of a store where every key was written twice: operations are the live
+    /// records copied.
+    var merge: PhaseRun?
+    /// CPU seconds (all threads) of that merge.
+    var mergeCPUSeconds: Double?
     var afterFill: StoreFacts?
     var afterReopen: StoreFacts?
     var afterDurable: StoreFacts?
@@ -162,6 +167,25 @@ struct PhaseRunner {
         let percentiles = latencies.percentileMicros([0.5, 0.99])
         return PhaseRun(operations: keyCount, seconds: seconds, payloadBytes: keyCount * payloadBytesPerOperation,
                         p50Micros: percentiles[0], p99Micros: percentiles[1], latencyUnit: "batch")
+    }
+
+    /// One merge of a store in which every key was written twice (so half the bytes are dead),
+    /// automatic merges off; only `merge()` is timed. Returns the run and its CPU seconds.
+    func merge(_ store: Store, keyCount: Int) throws -> (PhaseRun, cpuSeconds: Double) {
+        for _ in 0..<2 {
+            for index in 0..<keyCount { try store.put(key: workload.key(index), value: workload.value(index)) }
+        }
+        try store.sync()
+        let cpuStart = processCPUSeconds()
+        let start = monotonicNanos()
+        let report = try store.merge()
+        let seconds = Double(monotonicNanos() - start) / 1e9
+        let cpuSeconds = processCPUSeconds() - cpuStart
+        // Records still in the active segment are not merged: at most `keyCount` are copied.
+        guard report.recordsCopied > keyCount / 2, report.recordsCopied <= keyCount, store.count == keyCount else {
+            throw BenchFailure("merge copied \(report.recordsCopied) records and left \(store.count) keys; expected \(keyCount) keys")
+        }
+        return (PhaseRun(operations: report.recordsCopied, seconds: seconds, payloadBytes: report.bytesAfter), cpuSeconds)
     }
 
     /// Random gets that copy the value out (`get(key:)`), in the workload's random order

@@ -72,6 +72,7 @@ struct Report {
         if let borrows = figures.borrows { parts.append("borrows \(rate(borrows.operationsPerSecond))") }
         if let reopen = figures.reopen { parts.append(String(format: "reopen %.3f s (cpu %.3f s)", reopen.seconds, figures.reopenCPUSeconds ?? 0)) }
         if let scan = figures.reopenScan { parts.append(String(format: "full scan %.3f s (cpu %.3f s)", scan.seconds, figures.reopenScanCPUSeconds ?? 0)) }
+        if let merge = figures.merge { parts.append(String(format: "merge %.3f s (cpu %.3f s)", merge.seconds, figures.mergeCPUSeconds ?? 0)) }
         if options.csv {
             csvRows(run: "\(run)", figures: figures)
         } else {
@@ -94,6 +95,7 @@ struct Report {
         add("random withValue (borrow)", runs.map(\.borrows), .atLeast(opsPerSecond: Self.readTarget, "≥ 3.0M/s"))
         add("reopen (with hint files)", runs.map(\.reopen), nil)
         add("reopen (no hints: full scan)", runs.map(\.reopenScan), nil)
+        add("merge (records copied)", runs.map(\.merge), nil)
 
         if options.csv {
             medianCSV(summaries, runs)
@@ -175,6 +177,8 @@ struct Report {
         row("reopen_scan_seconds", figures.reopenScan?.seconds)
         row("reopen_cpu_seconds", figures.reopenCPUSeconds)
         row("reopen_scan_cpu_seconds", figures.reopenScanCPUSeconds)
+        row("merge_seconds", figures.merge?.seconds)
+        row("merge_cpu_seconds", figures.mergeCPUSeconds)
         row("disk_bytes", figures.diskUsage.map(Double.init))
         row("peak_rss_bytes", figures.residentAfterReopen.map { Double($0.residentPeak) })
         if let facts = figures.afterReopen {
@@ -199,13 +203,17 @@ struct Report {
             case let name where name.hasPrefix("reopen (no hints"):
                 print("swiftcask,median,reopen_scan_seconds,\(String(format: "%.6g", summary.seconds))")
                 continue
+            case let name where name.hasPrefix("merge"):
+                print("swiftcask,median,merge_seconds,\(String(format: "%.6g", summary.seconds))")
+                continue
             default:
                 print("swiftcask,median,reopen_seconds,\(String(format: "%.6g", summary.seconds))")
                 continue
             }
             print("swiftcask,median,\(key),\(String(format: "%.6g", summary.operationsPerSecond))")
         }
-        for (key, values) in [("reopen_cpu_seconds", runs.compactMap(\.reopenCPUSeconds)), ("reopen_scan_cpu_seconds", runs.compactMap(\.reopenScanCPUSeconds))] where !values.isEmpty {
+        for (key, values) in [("reopen_cpu_seconds", runs.compactMap(\.reopenCPUSeconds)), ("reopen_scan_cpu_seconds", runs.compactMap(\.reopenScanCPUSeconds)),
+                              ("merge_cpu_seconds", runs.compactMap(\.mergeCPUSeconds))] where !values.isEmpty {
             print("swiftcask,median,\(key),\(String(format: "%.6g", values.sorted()[values.count / 2]))")
         }
     }

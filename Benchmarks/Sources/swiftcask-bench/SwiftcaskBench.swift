@@ -80,6 +80,17 @@ struct SwiftcaskBench {
                 try store.close()
                 if !options.keepFiles { try FileManager.default.removeItem(atPath: directory) }
             }
+            if options.phases.contains(.merge) {
+                let directory = base + "/run\(run)-merge"
+                report.progress("run \(run): merge of \(options.keys) keys each written twice (copy rate unthrottled)")
+                var storeOptions = runner.storeOptions(durability: .no)
+                storeOptions.autoMerge = false
+                storeOptions.mergeBytesPerSecondMax = 0
+                let store = try Store(directory: directory, options: storeOptions)
+                (figures.merge, figures.mergeCPUSeconds) = try runner.merge(store, keyCount: options.keys)
+                try store.close()
+                if !options.keepFiles { try FileManager.default.removeItem(atPath: directory) }
+            }
             runs.append(figures)
             report.runLine(run, figures)
         }

@@ -47,33 +47,27 @@ enum HintFile {
     /// the bytes are not all valid records (damage since they were written: no hint, the next
     /// open scans and reports it).
     static func encode(segmentID: UInt32, segment bytes: UnsafeRawBufferPointer, hasher: KeyHasher) -> [UInt8]? {
-        var entries: [Entry] = []
+        var entries: [StoredEntry] = []
         var clearsKeyspace = false
         var offset = SegmentFormat.headerBytes
         while offset < bytes.count, case .record(let header) = RecordHeader.decode(bytes, at: offset) {
             let key = UnsafeRawBufferPointer(rebasing: bytes[(offset + SegmentFormat.recordHeaderBytes)..<(offset + SegmentFormat.recordHeaderBytes + header.keyLength)])
-            entries.append(Entry(hash: hasher.hash(key, keyspace: header.keyspace), offset: offset, header: header))
+            entries.append(StoredEntry(
+                hash: hasher.hash(key, keyspace: header.keyspace), offset: UInt32(offset), valueLength: UInt32(header.valueLength),
+                keyLength: UInt16(header.keyLength), flags: header.flags.rawValue, keyspace: header.keyspace,
+                expiresAtMillis: header.expiresAtMillis))
             clearsKeyspace = clearsKeyspace || header.flags.contains(.keyspaceCleared)
             offset += header.recordLength
         }
         guard offset == bytes.count else { return nil }
         // A keyspace clear applies to every key written before it: such a segment keeps record
-        // order. Otherwise records of different keys commute, and (hash, offset) order keeps
-        // each key's records in record order.
-        if !clearsKeyspace { entries.sort { ($0.hash, $0.offset) < ($1.hash, $1.offset) } }
-        var output: [UInt8] = []
-        output.reserveCapacity(headerBytes + entries.count * entryBytes + trailerBytes)
-        output.append(contentsOf: [UInt8](repeating: 0, count: headerBytes))
-        for entry in entries {
-            appendInteger(&output, entry.hash)
-            appendInteger(&output, UInt32(entry.offset))
-            appendInteger(&output, UInt32(entry.header.valueLength))
-            appendInteger(&output, UInt16(entry.header.keyLength))
-            output.append(entry.header.flags.rawValue)
-            output.append(entry.header.keyspace)
-            appendInteger(&output, entry.header.expiresAtMillis)
-        }
-        output.withUnsafeMutableBytes { raw in
+        // order. Otherwise records of different keys commute, and a stable sort by hash of
+        // entries in record order leaves them in (hash, offset) order.
+        if !clearsKeyspace { StableRadixSort.sort(&entries, byKey: \.hash) }
+        let fileBytes = headerBytes + entries.count * entryBytes + trailerBytes
+        return [UInt8](unsafeUninitializedCapacity: fileBytes) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            raw.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: headerBytes)
             raw.storeBytes(of: magic.littleEndian, toByteOffset: 0, as: UInt64.self)
             raw.storeBytes(of: version.littleEndian, toByteOffset: 8, as: UInt16.self)
             raw.storeBytes(of: UInt16(headerBytes).littleEndian, toByteOffset: 10, as: UInt16.self)
@@ -82,14 +76,32 @@ enum HintFile {
             raw.storeBytes(of: UInt64(bytes.count).littleEndian, toByteOffset: 24, as: UInt64.self)
             raw.storeBytes(of: hasher.seed.littleEndian, toByteOffset: hashSeedOffset, as: UInt64.self)
             raw.storeBytes(of: (clearsKeyspace ? 0 : sortedByHash).littleEndian, toByteOffset: flagsOffset, as: UInt64.self)
+            var position = headerBytes
+            for entry in entries {
+                raw.storeBytes(of: entry.hash.littleEndian, toByteOffset: position, as: UInt32.self)
+                raw.storeBytes(of: entry.offset.littleEndian, toByteOffset: position + 4, as: UInt32.self)
+                raw.storeBytes(of: entry.valueLength.littleEndian, toByteOffset: position + 8, as: UInt32.self)
+                raw.storeBytes(of: entry.keyLength.littleEndian, toByteOffset: position + 12, as: UInt16.self)
+                raw.storeBytes(of: entry.flags, toByteOffset: position + 14, as: UInt8.self)
+                raw.storeBytes(of: entry.keyspace, toByteOffset: position + 15, as: UInt8.self)
+                raw.storeBytes(of: entry.expiresAtMillis.littleEndian, toByteOffset: position + 16, as: Int64.self)
+                position += entryBytes
+            }
+            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<position]))
+            raw.storeBytes(of: crc.littleEndian, toByteOffset: position, as: UInt32.self)
+            initialized = fileBytes
         }
-        let crc = output.withUnsafeBytes { CRC32C.checksum($0) }
-        appendInteger(&output, crc)
-        return output
     }
 
-    private static func appendInteger<Integer: FixedWidthInteger>(_ output: inout [UInt8], _ value: Integer) {
-        withUnsafeBytes(of: value.littleEndian) { output.append(contentsOf: $0) }
+    /// An entry with the field widths of the file, while `encode` collects and sorts them.
+    private struct StoredEntry {
+        var hash: UInt32
+        var offset: UInt32
+        var valueLength: UInt32
+        var keyLength: UInt16
+        var flags: UInt8
+        var keyspace: UInt8
+        var expiresAtMillis: Int64
     }
 
     /// What an unverified header announces (for sizing the index and choosing the hash seed

@@ -21,6 +21,9 @@
 extension StoreCore {
     /// Records checked for liveness per lock acquisition.
     static let mergeRecordsPerLock = 512
+    /// How far ahead of the key being looked up (or moved) the merge prefetches index slots:
+    /// enough misses in flight to cover one miss's latency.
+    static let mergeLookupsPrefetched = 16
     /// Index entries moved to the copies per hold of the store lock in the switch-over: one
     /// hold for a whole merge (a million entries, each a likely cache miss) stalled writers and
     /// readers for up to 142 ms (a redis-benchmark SET max latency); this many take well under
@@ -102,28 +105,40 @@ extension StoreCore {
     ) throws {
         let bytes = UnsafeRawBufferPointer(rebasing: input.map.bytes[0..<input.appendEnd])
         var offset = SegmentFormat.headerBytes
+        var candidates: [(offset: Int, header: RecordHeader, hash: UInt32)] = []
         var live: [(offset: Int, length: Int, entry: KeydirEntry)] = []
         while offset < bytes.count {
+            // Headers and hashes without the lock (a sealed segment does not change), so the
+            // hold only looks keys up.
+            candidates.removeAll(keepingCapacity: true)
+            var checked = 0
+            while offset < bytes.count && checked < Self.mergeRecordsPerLock {
+                let header = RecordHeader.decodeHeaderUnchecked(bytes.baseAddress! + offset)
+                if header.flags.isDisjoint(with: [.tombstone, .keyspaceCleared]) {
+                    let key = UnsafeRawBufferPointer(rebasing: bytes[(offset + SegmentFormat.recordHeaderBytes)..<(offset + SegmentFormat.recordHeaderBytes + header.keyLength)])
+                    candidates.append((offset, header, hash(key, header.keyspace)))
+                }
+                offset += header.recordLength
+                checked += 1
+            }
             live.removeAll(keepingCapacity: true)
             let nowMillis = Clock.unixMillis()
             let closing = monitor.withLock { () -> Bool in
-                var checked = 0
-                while offset < bytes.count && checked < Self.mergeRecordsPerLock {
-                    let header = RecordHeader.decodeHeaderUnchecked(bytes.baseAddress! + offset)
-                    if header.flags.isDisjoint(with: [.tombstone, .keyspaceCleared]) {
-                        let key = UnsafeRawBufferPointer(rebasing: bytes[(offset + SegmentFormat.recordHeaderBytes)..<(offset + SegmentFormat.recordHeaderBytes + header.keyLength)])
-                        let recordOffset = UInt32(offset)
-                        if let entry = keydir.find(hash: hash(key, header.keyspace), matches: { $0.segmentID == input.id && $0.offset == recordOffset }) {
-                            if header.expiresAtMillis != 0 && header.expiresAtMillis <= nowMillis {
-                                // Expired but not yet collected: the copy is dropped, so is the entry.
-                                forget(entry, keyLength: header.keyLength, keyspace: header.keyspace)
-                            } else {
-                                live.append((offset, header.recordLength, entry))
-                            }
-                        }
+                // Each lookup is a likely cache miss: keep the next few slots on their way.
+                for candidate in candidates.prefix(Self.mergeLookupsPrefetched) { keydir.prefetch(candidate.hash) }
+                for (index, candidate) in candidates.enumerated() {
+                    if index + Self.mergeLookupsPrefetched < candidates.count {
+                        keydir.prefetch(candidates[index + Self.mergeLookupsPrefetched].hash)
                     }
-                    offset += header.recordLength
-                    checked += 1
+                    let recordOffset = UInt32(candidate.offset)
+                    guard let entry = keydir.find(hash: candidate.hash, matches: { $0.segmentID == input.id && $0.offset == recordOffset }) else { continue }
+                    let header = candidate.header
+                    if header.expiresAtMillis != 0 && header.expiresAtMillis <= nowMillis {
+                        // Expired but not yet collected: the copy is dropped, so is the entry.
+                        forget(entry, keyLength: header.keyLength, keyspace: header.keyspace)
+                    } else {
+                        live.append((candidate.offset, header.recordLength, entry))
+                    }
                 }
                 return isClosing
             }
@@ -198,7 +213,10 @@ extension StoreCore {
         while next < moves.count {
             let end = min(moves.count, next + Self.switchOverMovesPerLock)
             monitor.withLock {
-                for move in moves[next..<end] {
+                for index in next..<min(end, next + Self.mergeLookupsPrefetched) { keydir.prefetch(moves[index].old.hash) }
+                for index in next..<end {
+                    if index + Self.mergeLookupsPrefetched < end { keydir.prefetch(moves[index + Self.mergeLookupsPrefetched].old.hash) }
+                    let move = moves[index]
                     let old = move.old
                     let new = KeydirEntry(hash: old.hash, segmentID: move.id, offset: move.offset, valueLength: old.valueLength, hasExpiry: old.hasExpiry)
                     // A key written or deleted since the copy keeps its newer entry: the copy is dead.
