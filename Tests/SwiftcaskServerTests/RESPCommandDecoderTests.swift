@@ -4,11 +4,7 @@ import Testing
 @testable import SwiftcaskServer
 
 @Suite struct RESPCommandDecoderTests {
-    static func command(_ arguments: String...) -> RESPCommand {
-        var frame = ByteBuffer(string: "*\(arguments.count)\r\n")
-        for argument in arguments { frame.writeString("$\(argument.utf8.count)\r\n\(argument)\r\n") }
-        return RESPCommand(frame: frame, argumentCount: arguments.count)
-    }
+    static func command(_ arguments: String...) -> RESPCommand { commandOf(arguments) }
 
     static func decodeAll(_ input: String, limits: RESPLimits = RESPLimits()) throws(RESPProtocolError) -> [RESPCommand] {
         var decoder = RESPCommandDecoder(limits: limits)
@@ -59,6 +55,27 @@ import Testing
     @Test func inlineQuotesAndEscapes() throws {
         let commands = try Self.decodeAll("SET \"a\\x41\\n\" 'it\\'s'\r\n")
         #expect(commands.first?.arguments.map { Array($0.readableBytesView) } == [Array("SET".utf8), Array("aA\n".utf8), Array("it's".utf8)])
+    }
+
+    /// Unquoted inline commands are rewritten into one frame buffer the decoder reuses: held
+    /// commands (as MULTI holds its queue) keep their own arguments, and a dropped one's buffer
+    /// serves the next. Lengths of one and several digits, runs of spaces and tabs.
+    @Test func inlineCommandsRewrittenIntoTheReusedFrame() throws {
+        let long = String(repeating: "v", count: 1234)
+        let words = (0..<12).map { "w\($0)" }
+        let input = "SET  k \(long)  \r\n\t" + words.joined(separator: " \t") + "\r\nPING\r\n"
+        let expected = [Self.commandOf(["SET", "k", long]), Self.commandOf(words), Self.command("PING")]
+        #expect(try Self.decodeAll(input) == expected)
+        var decoder = RESPCommandDecoder()
+        var buffer = ByteBuffer(string: input)
+        for command in expected { #expect(try decoder.next(from: &buffer) == command) }
+        #expect(try decoder.next(from: &buffer) == nil)
+    }
+
+    static func commandOf(_ arguments: [String]) -> RESPCommand {
+        var frame = ByteBuffer(string: "*\(arguments.count)\r\n")
+        for argument in arguments { frame.writeString("$\(argument.utf8.count)\r\n\(argument)\r\n") }
+        return RESPCommand(frame: frame, argumentCount: arguments.count)
     }
 
     // One raw-bytes test per malformed input, as in Redis's tests/unit/protocol.tcl.

@@ -10,6 +10,10 @@ public struct RESPCommandDecoder: ByteToMessageDecoder {
 
     public var limits: RESPLimits
     private var progress = Progress.idle
+    /// The multibulk frame of the last unquoted inline command, rewritten in place for the
+    /// next one: by then that command has run and dropped it (one still held, as MULTI holds
+    /// its queue, makes `clear` start a fresh buffer instead).
+    private var inlineFrame = ByteBuffer()
 
     private enum Progress {
         case idle
@@ -53,7 +57,7 @@ public struct RESPCommandDecoder: ByteToMessageDecoder {
                 return RESPCommand(frame: buffer.readSlice(length: length)!, argumentCount: count)
             case .inline(let lineLength, let consumed):
                 let line = buffer.readSlice(length: consumed)!
-                if let command = try inlineCommand(line.readableBytesView.prefix(lineLength)) { return command }
+                if let command = try inlineCommand(line, lineLength: lineLength) { return command }
             }
         }
         return nil
@@ -156,24 +160,77 @@ public struct RESPCommandDecoder: ByteToMessageDecoder {
     }
 
     /// The command of an inline line, or nil for an empty line (which Redis skips).
-    private func inlineCommand(_ line: ByteBufferView) throws(RESPProtocolError) -> RESPCommand? {
-        let frame: ByteBuffer
-        let count: Int
-        if line.contains(UInt8(ascii: "\"")) || line.contains(UInt8(ascii: "'")) {
-            let arguments = try InlineSplitter.split(line)
-            frame = Self.multibulkFrame(arguments.map { $0[...] }, byteCount: line.count)
-            count = arguments.count
-        } else {
-            // No quotes (redis-benchmark's PING_INLINE, telnet): split on whitespace in place.
-            let words = line.split(whereSeparator: InlineSplitter.isSpace)
-            frame = Self.multibulkFrame(words, byteCount: line.count)
-            count = words.count
+    private mutating func inlineCommand(_ line: ByteBuffer, lineLength: Int) throws(RESPProtocolError) -> RESPCommand? {
+        let text = line.readableBytesView.prefix(lineLength)
+        if text.contains(UInt8(ascii: "\"")) || text.contains(UInt8(ascii: "'")) {
+            let arguments = try InlineSplitter.split(text)
+            guard !arguments.isEmpty else { return nil }
+            try checkInlineCount(arguments.count)
+            return RESPCommand(frame: Self.multibulkFrame(arguments.map { $0[...] }, byteCount: lineLength), argumentCount: arguments.count)
+        }
+        // No quotes (redis-benchmark's PING_INLINE, telnet): the words are the runs between
+        // spaces, copied into the reused frame in one write, without an array of them.
+        var count = 0
+        line.withUnsafeReadableBytes { bytes in
+            Self.forEachWord(in: UnsafeRawBufferPointer(rebasing: bytes[0..<lineLength])) { _ in count += 1 }
         }
         guard count > 0 else { return nil }
+        try checkInlineCount(count)
+        let frameBytesMax = lineLength + (count + 1) * Self.lengthLineBytesMax
+        inlineFrame.clear(minimumCapacity: frameBytesMax)
+        line.withUnsafeReadableBytes { bytes in
+            let words = UnsafeRawBufferPointer(rebasing: bytes[0..<lineLength])
+            inlineFrame.writeWithUnsafeMutableBytes(minimumWritableBytes: frameBytesMax) { frame in
+                var position = Self.writeLengthLine(UInt8(ascii: "*"), count, into: frame, at: 0)
+                Self.forEachWord(in: words) { word in
+                    position = Self.writeLengthLine(UInt8(ascii: "$"), word.count, into: frame, at: position)
+                    UnsafeMutableRawBufferPointer(rebasing: frame[position..<(position + word.count)]).copyMemory(from: word)
+                    position += word.count
+                    frame[position] = UInt8(ascii: "\r")
+                    frame[position + 1] = UInt8(ascii: "\n")
+                    position += 2
+                }
+                return position
+            }
+        }
+        return RESPCommand(frame: inlineFrame, argumentCount: count)
+    }
+
+    /// `*<n>\r\n` or `$<n>\r\n` at most: a marker, 20 digits, CR LF.
+    private static let lengthLineBytesMax = 1 + 20 + 2
+
+    /// Writes `marker`, the decimal `value` (not negative) and CR LF at `position`; returns the
+    /// position after them.
+    private static func writeLengthLine(_ marker: UInt8, _ value: Int, into frame: UnsafeMutableRawBufferPointer, at position: Int) -> Int {
+        frame[position] = marker
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 { digits += 1; rest /= 10 }
+        var remaining = value
+        for index in stride(from: position + digits, to: position, by: -1) {
+            frame[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
+            remaining /= 10
+        }
+        frame[position + digits + 1] = UInt8(ascii: "\r")
+        frame[position + digits + 2] = UInt8(ascii: "\n")
+        return position + digits + 3
+    }
+
+    private func checkInlineCount(_ count: Int) throws(RESPProtocolError) {
         if !limits.isAuthenticated && count > RESPLimits.unauthenticatedMultibulkCountMax {
             throw .unauthenticatedMultibulkLength
         }
-        return RESPCommand(frame: frame, argumentCount: count)
+    }
+
+    /// Calls `visit` with each run of non-space bytes of `line`, in order.
+    private static func forEachWord(in line: UnsafeRawBufferPointer, _ visit: (UnsafeRawBufferPointer) -> Void) {
+        var index = 0
+        while index < line.count {
+            while index < line.count && InlineSplitter.isSpace(line[index]) { index += 1 }
+            let start = index
+            while index < line.count && !InlineSplitter.isSpace(line[index]) { index += 1 }
+            if index > start { visit(UnsafeRawBufferPointer(rebasing: line[start..<index])) }
+        }
     }
 
     /// Inline arguments rewritten as a multibulk frame, so commands see one request shape.
