@@ -42,6 +42,23 @@ struct KeydirTests {
         keydir.stopPrefaulting()
     }
 
+    /// Each growth into a mapped table starts faulting it in on another thread while inserts and
+    /// the migration write into it; the next growth stops that thread before the table drains
+    /// and is freed. Growing through several mapped sizes keeps every entry.
+    @Test func growthThroughMappedSizesKeepsEveryEntry() {
+        let keydir = Keydir()
+        let mappedSlots = KeydirTable.mappedBytesMin / MemoryLayout<KeydirEntry>.stride
+        let total = UInt32(mappedSlots * 3)
+        var capacities: Set<Int> = []
+        for key in UInt32(0)..<total {
+            keydir.upsert(entry(key: key, hash: key &* 2_654_435_761)) { $0.offset == key }
+            capacities.insert(keydir.capacity)
+        }
+        #expect(capacities.filter { $0 >= mappedSlots }.count >= 3)
+        #expect(keydir.count == Int(total))
+        for key in stride(from: UInt32(0), to: total, by: 31) { #expect(find(keydir, key: key, hash: key &* 2_654_435_761)?.offset == key) }
+    }
+
     @Test func upsertReplacesAndReturnsThePrevious() {
         let keydir = Keydir()
         #expect(keydir.upsert(entry(key: 7, hash: 1, valueLength: 10)) { $0.offset == 7 } == nil)

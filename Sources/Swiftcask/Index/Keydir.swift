@@ -16,8 +16,7 @@ final class Keydir {
     /// The previous, smaller table while it drains into `primary`.
     private var draining: KeydirTable?
     private var drainCursor = 0
-    /// Faulting in a freshly reserved table ahead of a bulk load; stopped before the table
-    /// could be freed.
+    /// Faulting in a freshly reserved or grown table; stopped before the table could be freed.
     private var prefaulter: KeydirPrefaulter?
 
     init() {
@@ -232,6 +231,12 @@ final class Keydir {
         draining = primary
         primary = KeydirTable(log2Capacity: log2)
         drainCursor = 0
+        // The first touch of each fresh huge page costs its zeroing (milliseconds on a VM),
+        // paid by whichever insert lands there first: a thread touching the table front to
+        // back, the order the migration fills it in, takes most of those off the writer.
+        if primary.memoryBytes >= KeydirTable.mappedBytesMin {
+            prefaulter = KeydirPrefaulter(primary.mappedRegion)
+        }
     }
 
     private func migrateSome() {
