@@ -37,7 +37,7 @@ public final class SwiftcaskServer: Sendable {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         var gates: [ObjectIdentifier: DurableReplyGate] = [:]
         for eventLoop in group.makeIterator() {
-            gates[ObjectIdentifier(eventLoop)] = DurableReplyGate(eventLoop: eventLoop, store: store)
+            gates[ObjectIdentifier(eventLoop)] = DurableReplyGate(eventLoop: eventLoop, store: store, leadsRounds: configuration.fsyncOnEventLoop)
         }
         self.durableReplyGates = gates
     }

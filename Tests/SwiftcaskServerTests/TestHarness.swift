@@ -22,7 +22,7 @@ final class TestHarness {
         options.durability = configuration.appendfsync
         let store = try Store(directory: directory, options: options)
         state = try ServerState(store: store, configuration: configuration, logger: Logger(label: "test"))
-        durableReplyGate = DurableReplyGate(eventLoop: loop, store: store)
+        durableReplyGate = DurableReplyGate(eventLoop: loop, store: store, leadsRounds: configuration.fsyncOnEventLoop)
     }
 
     deinit {

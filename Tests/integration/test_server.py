@@ -182,10 +182,14 @@ def test_restart_keeps_data_swapdb_and_ttl(make_server):
 
 
 @pytest.mark.parametrize("threads", ["1", "2"])
-def test_appendfsync_always(make_server, threads):
-    # With two event loops, one loop's fsync round is often running when the other wants one:
-    # that loop then waits for it (DurableReplyGate's fallback) instead of leading its own.
-    server = make_server("--appendfsync", "always", "--threads", threads).start()
+@pytest.mark.parametrize("on_loop", ["no", "yes"])
+def test_appendfsync_always(make_server, threads, on_loop):
+    # no (the default): the committer thread runs every group fsync and the loops wait for
+    # nothing. yes: each loop runs its group's fsync itself; with two event loops, one loop's
+    # round is often running when the other wants one: that loop then waits for it
+    # (DurableReplyGate's fallback) instead of leading its own.
+    server = make_server("--appendfsync", "always", "--fsync-on-event-loop", on_loop, "--threads", threads).start()
+    assert server.client().config_get("fsync-on-event-loop") == {"fsync-on-event-loop": on_loop}
     client = server.client()
     pipe = client.pipeline(transaction=False)
     for index in range(500):
@@ -248,7 +252,8 @@ def test_help_lists_every_flag_with_defaults():
     output = subprocess.run([BINARY, "--help"], capture_output=True, text=True, timeout=30).stdout
     for flag in ["--bind", "--port", "--dir", "--appendfsync", "--threads", "--maxclients", "--requirepass",
                  "--databases", "--proto-max-bulk-len", "--client-query-buffer-limit",
-                 "--client-output-buffer-limit", "--io-backend", "--segment-size", "--loglevel"]:
+                 "--client-output-buffer-limit", "--io-backend", "--segment-size", "--loglevel",
+                 "--fsync-on-event-loop", "--protected-mode", "--slowlog-log-slower-than", "--slowlog-max-len"]:
         assert flag in output
     assert "default: 6379" in output
 

@@ -43,6 +43,9 @@ public struct StoreStatistics: Sendable {
     public var recordsWritten: UInt64
     public var groupsCommitted: UInt64
     public var syncs: UInt64
+    /// Commit rounds run on the thread of a caller waiting for them (a blocking `.always`
+    /// writer, `sync()`, `syncIfIdle`) instead of on the committer thread.
+    public var roundsLedByCallers: UInt64
     public var bytesWritten: UInt64
     /// The error that disabled writes, if any.
     public var writeFailure: String?

@@ -78,6 +78,7 @@ extension StoreCore {
     /// and exit; released for the IO.
     private func runRound(_ scratch: CommitterScratch, wantsSync: Bool, caller: AppendCaller) {
         roundInProgress = true
+        if caller == .blockedWriter { roundsLedByCallers += 1 }
         swap(&inFlight, &queued)
         swap(&scratch.sealing, &segmentsToSeal)
         let target = inFlight.last?.endPosition ?? writtenPosition

@@ -95,6 +95,7 @@ final class StoreCore: @unchecked Sendable {
     var recordsWritten: UInt64 = 0
     var groupsCommitted: UInt64 = 0
     var syncs: UInt64 = 0
+    var roundsLedByCallers: UInt64 = 0
     var bytesWritten: UInt64 = 0
     var mergesCompleted: UInt64 = 0
     var mergeReclaimedBytes: UInt64 = 0
@@ -263,7 +264,8 @@ final class StoreCore: @unchecked Sendable {
         return StoreStatistics(
             keys: keydir.count, segmentCount: segmentIDs.count, diskBytes: diskBytes, deadBytes: deadBytes,
             indexBytes: keydir.memoryBytes, ioBackendName: backend.name, durability: options.durability,
-            recordsWritten: recordsWritten, groupsCommitted: groupsCommitted, syncs: syncs, bytesWritten: bytesWritten,
+            recordsWritten: recordsWritten, groupsCommitted: groupsCommitted, syncs: syncs,
+            roundsLedByCallers: roundsLedByCallers, bytesWritten: bytesWritten,
             writeFailure: failure?.message, mergeInProgress: mergeInProgress,
             lastMergeFailure: lastMergeError?.message, mergesCompleted: mergesCompleted,
             mergeReclaimedBytes: mergeReclaimedBytes, expiredKeysCollected: expiredKeysCollected,

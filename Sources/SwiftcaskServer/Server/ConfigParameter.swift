@@ -20,6 +20,9 @@ public struct ConfigParameter: Sendable {
             guard let value = Durability(rawValue: text.lowercased()) else { throw ConfigError("appendfsync must be always, everysec or no, got '\(text)'") }
             config.appendfsync = value
         },
+        ConfigParameter("fsync-on-event-loop", false, { $0.fsyncOnEventLoop ? "yes" : "no" }) { config, text in
+            config.fsyncOnEventLoop = try yesNo(text, "fsync-on-event-loop")
+        },
         ConfigParameter("threads", false, { String($0.threads) }) { config, text in config.threads = try integer(text, "threads") },
         ConfigParameter("maxclients", true, { String($0.maxClients) }) { config, text in config.maxClients = try integer(text, "maxclients") },
         ConfigParameter("requirepass", true, { $0.requirePass }) { config, text in config.requirePass = text },

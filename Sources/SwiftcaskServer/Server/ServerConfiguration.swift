@@ -8,6 +8,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var port: Int = 6379
     public var directory: String = "./data"
     public var appendfsync: Durability = .everysec
+    /// `appendfsync always`: false (the default) leaves every group fsync to the engine's
+    /// committer thread, so the event loop never waits for the disk; true makes each loop write
+    /// and fdatasync its group itself, as Redis does, which measured about 20% more -P 1 SET
+    /// throughput here at the price of a loop that stops serving for each flush.
+    public var fsyncOnEventLoop: Bool = false
     /// Event loop threads. One measures best on 2 cores: the load tool needs the other.
     public var threads: Int = 1
     public var maxClients: Int = 10_000
