@@ -6,6 +6,7 @@
 # Environment (defaults = the issue's full run; e.g. N=100000 for a quick one):
 #   N=1000000 R=1000000 C=50 TESTS=set,get,incr,mset,ping PIPELINES="1 16"
 #   MODES="everysec always no"  BIN=.build/release/swiftcask-server  REDIS=redis-server
+#   SC_ARGS="..." extra swiftcask-server flags (e.g. "--fsync-on-event-loop yes")
 #   CSV=FILE also writes every row to FILE (perf/compare-redis.sh charts it)
 set -euo pipefail
 
@@ -16,6 +17,7 @@ TESTS=${TESTS:-set,get,incr,mset,ping}
 PIPELINES=${PIPELINES:-"1 16"}
 MODES=${MODES:-"everysec always no"}
 BIN=${BIN:-.build/release/swiftcask-server}
+SC_ARGS=${SC_ARGS:-}
 REDIS=${REDIS:-redis-server}
 CSV=${CSV:-}
 VALUE_BYTES=3
@@ -62,7 +64,7 @@ measure() {
 
 echo "# swiftcask-server vs $("$REDIS" --version | awk '{print $1, $3}')"
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r)"
-echo "# redis-benchmark -n $N -r $R -c $C -d $VALUE_BYTES; binary $BIN"
+echo "# redis-benchmark -n $N -r $R -c $C -d $VALUE_BYTES; binary $BIN ${SC_ARGS:+(flags: $SC_ARGS)}"
 printf "%-9s %-3s %-5s | %12s %12s %6s | %7s %7s %7s %7s | %8s %8s %6s\n" \
     mode P test "sc req/s" "redis req/s" ratio "sc p50" "sc p99" "r p50" "r p99" "sc µs/rq" "r µs/rq" "cpu x"
 
@@ -73,7 +75,7 @@ for mode in $MODES; do
     REDIS_PORT=$(free_port)
     rm -rf "$WORK/sc" "$WORK/redis"
     mkdir -p "$WORK/sc" "$WORK/redis"
-    "$BIN" --port "$SC_PORT" --dir "$WORK/sc" --appendfsync "$mode" --loglevel warning >"$WORK/sc.log" 2>&1 &
+    "$BIN" --port "$SC_PORT" --dir "$WORK/sc" --appendfsync "$mode" --loglevel warning $SC_ARGS >"$WORK/sc.log" 2>&1 &
     SC_PID=$!
     "$REDIS" --port "$REDIS_PORT" --dir "$WORK/redis" --save '' --appendonly yes --appendfsync "$mode" \
         --daemonize no --logfile "$WORK/redis.log" &
