@@ -4,8 +4,9 @@ import Synchronization
 /// Faults in a freshly mapped index table on its own thread, front to back, one huge page per
 /// call (MADV_POPULATE_WRITE, Linux 5.14+; contents are left as they are), until the whole
 /// table is done or `stop()` is called. The kernel's zeroing of fresh pages, slow on VMs,
-/// then overlaps a bulk load that fills the table in the same order. Advisory: if the kernel
-/// refuses, the thread just ends and the load faults pages in itself.
+/// then overlaps the writes that fill the table in the same order: a bulk load at open, or the
+/// migration after a growth. Advisory: if the kernel refuses, the thread just ends and the
+/// writers fault pages in themselves.
 final class KeydirPrefaulter {
     static let chunkBytes = 2 << 20
 
