@@ -63,8 +63,13 @@ import Testing
     @Test func inlineCommandsRewrittenIntoTheReusedFrame() throws {
         let long = String(repeating: "v", count: 1234)
         let words = (0..<12).map { "w\($0)" }
-        let input = "SET  k \(long)  \r\n\t" + words.joined(separator: " \t") + "\r\nPING\r\n"
-        let expected = [Self.commandOf(["SET", "k", long]), Self.commandOf(words), Self.command("PING")]
+        // A frame past the size a connection keeps (many short words): decoded whole, and the
+        // commands after it still decode.
+        let many = (0..<3000).map { "m\($0 % 10)" }
+        let input = "SET  k \(long)  \r\n\t" + words.joined(separator: " \t") + "\r\n" + many.joined(separator: " ")
+            + "\r\nPING\r\nECHO again\r\n"
+        let expected = [Self.commandOf(["SET", "k", long]), Self.commandOf(words), Self.commandOf(many), Self.command("PING"),
+                        Self.command("ECHO", "again")]
         #expect(try Self.decodeAll(input) == expected)
         var decoder = RESPCommandDecoder()
         var buffer = ByteBuffer(string: input)

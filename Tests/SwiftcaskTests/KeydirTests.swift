@@ -43,8 +43,9 @@ struct KeydirTests {
     }
 
     /// Each growth into a mapped table starts faulting it in on another thread while inserts and
-    /// the migration write into it; the next growth stops that thread before the table drains
-    /// and is freed. Growing through several mapped sizes keeps every entry.
+    /// the migration write into it: growing through several mapped sizes, with those threads
+    /// running, keeps every entry. (That each is stopped before its table is freed is not
+    /// observable here: a populate call on an unmapped range just fails.)
     @Test func growthThroughMappedSizesKeepsEveryEntry() {
         let keydir = Keydir()
         let mappedSlots = KeydirTable.mappedBytesMin / MemoryLayout<KeydirEntry>.stride

@@ -203,7 +203,13 @@ def test_appendfsync_always(make_server, threads, on_loop):
     assert result.returncode == 0, result.stderr
     counters = parse_benchmark_keys(client, "counter:*")
     assert sum(int(value) for value in counters.values()) == 4800  # a multiple of -P: exact
-    assert server.client().info("persistence")["appendfsync"] == "always"
+    persistence = server.client().info("persistence")
+    assert persistence["appendfsync"] == "always"
+    # Rounds run on an event loop (or any caller's thread) instead of the committer's.
+    if on_loop == "no":
+        assert persistence["swiftcask_rounds_led_by_callers"] == 0
+    else:
+        assert persistence["swiftcask_rounds_led_by_callers"] > 0
     assert server.stop() == 0
     server.start()
     assert server.client().get("k499") == b"499"

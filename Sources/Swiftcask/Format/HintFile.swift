@@ -14,7 +14,7 @@ enum HintFile {
     static let version: UInt16 = 2
     static let fileExtension = "hint"
 
-    // Header, 40 bytes:
+    // Header, 48 bytes:
     //   0 magic u64 | 8 version u16 | 10 headerBytes u16 | 12 entryCount u32
     //  16 segmentID u64 | 24 segmentBytes u64 (size of the data file it describes)
     //  32 hashSeed u64 (the `KeyHasher` seed the entries' hashes were computed with)

@@ -6,7 +6,7 @@ import Synchronization
 /// table is done or `stop()` is called. The kernel's zeroing of fresh pages, slow on VMs,
 /// then overlaps the writes that fill the table in the same order: a bulk load at open, or the
 /// migration after a growth. Advisory: if the kernel refuses, the thread just ends and the
-/// writers fault pages in themselves.
+/// writers fault pages in themselves; if no thread can be started, there is no prefaulter.
 final class KeydirPrefaulter {
     static let chunkBytes = 2 << 20
 
@@ -17,10 +17,10 @@ final class KeydirPrefaulter {
     private let flag: Flag
     private let thread: BackgroundThread
 
-    init(_ range: KeydirTable.MappedRange) {
+    init?(_ range: KeydirTable.MappedRange) {
         let flag = Flag()
         self.flag = flag
-        thread = BackgroundThread(name: "swiftcask-fault") {
+        let started = BackgroundThread.startIfPossible(name: "swiftcask-fault") {
             var offset = 0
             while offset < range.bytes && !flag.stopRequested.load(ordering: .relaxed) {
                 let length = min(Self.chunkBytes, range.bytes - offset)
@@ -28,6 +28,8 @@ final class KeydirPrefaulter {
                 offset += length
             }
         }
+        guard let started else { return nil }
+        thread = started
     }
 
     /// Stops after the chunk in progress and waits for the thread: the table may be freed after.

@@ -193,8 +193,15 @@ public struct RESPCommandDecoder: ByteToMessageDecoder {
                 return position
             }
         }
-        return RESPCommand(frame: inlineFrame, argumentCount: count)
+        let command = RESPCommand(frame: inlineFrame, argumentCount: count)
+        // A frame this large goes with its command instead of staying with the connection.
+        if inlineFrame.capacity > Self.inlineFrameBytesKept { inlineFrame = ByteBuffer() }
+        return command
     }
+
+    /// The largest reused inline frame a connection keeps between commands (a 64 KiB line of
+    /// one-letter words needs about 800 KB).
+    private static let inlineFrameBytesKept = 16 * 1024
 
     /// `*<n>\r\n` or `$<n>\r\n` at most: a marker, 20 digits, CR LF.
     private static let lengthLineBytesMax = 1 + 20 + 2

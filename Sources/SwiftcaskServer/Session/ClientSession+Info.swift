@@ -79,6 +79,7 @@ extension ClientSession {
                 "swiftcask_merge_reclaimed_bytes:\(statistics.mergeReclaimedBytes)",
                 "swiftcask_io_backend:\(statistics.ioBackendName)",
                 "swiftcask_records_written:\(statistics.recordsWritten)", "swiftcask_syncs:\(statistics.syncs)",
+                "swiftcask_rounds_led_by_callers:\(statistics.roundsLedByCallers)",
             ]
         case "stats":
             let totals = state.counters.withLock { $0 }
