@@ -166,32 +166,42 @@ public struct RESPCommandDecoder: ByteToMessageDecoder {
             let arguments = try InlineSplitter.split(text)
             guard !arguments.isEmpty else { return nil }
             try checkInlineCount(arguments.count)
-            return RESPCommand(frame: Self.multibulkFrame(arguments.map { $0[...] }, byteCount: lineLength), argumentCount: arguments.count)
+            // Unquoting only shortens the words: they fit in the line's length.
+            return rewrittenInline(count: arguments.count, textBytes: lineLength) { visit in
+                for argument in arguments { argument.withUnsafeBytes(visit) }
+            }
         }
         // No quotes (redis-benchmark's PING_INLINE, telnet): the words are the runs between
-        // spaces, copied into the reused frame in one write, without an array of them.
-        var count = 0
-        line.withUnsafeReadableBytes { bytes in
-            Self.forEachWord(in: UnsafeRawBufferPointer(rebasing: bytes[0..<lineLength])) { _ in count += 1 }
-        }
-        guard count > 0 else { return nil }
-        try checkInlineCount(count)
-        let frameBytesMax = lineLength + (count + 1) * Self.lengthLineBytesMax
-        inlineFrame.clear(minimumCapacity: frameBytesMax)
-        line.withUnsafeReadableBytes { bytes in
+        // spaces, read where they are, without an array of them.
+        return try line.withUnsafeReadableBytes { bytes throws(RESPProtocolError) -> RESPCommand? in
             let words = UnsafeRawBufferPointer(rebasing: bytes[0..<lineLength])
-            inlineFrame.writeWithUnsafeMutableBytes(minimumWritableBytes: frameBytesMax) { frame in
-                var position = Self.writeLengthLine(UInt8(ascii: "*"), count, into: frame, at: 0)
-                Self.forEachWord(in: words) { word in
-                    position = Self.writeLengthLine(UInt8(ascii: "$"), word.count, into: frame, at: position)
-                    UnsafeMutableRawBufferPointer(rebasing: frame[position..<(position + word.count)]).copyMemory(from: word)
-                    position += word.count
-                    frame[position] = UInt8(ascii: "\r")
-                    frame[position + 1] = UInt8(ascii: "\n")
-                    position += 2
-                }
-                return position
+            var count = 0
+            Self.forEachWord(in: words) { _ in count += 1 }
+            guard count > 0 else { return nil }
+            try checkInlineCount(count)
+            return rewrittenInline(count: count, textBytes: lineLength) { visit in Self.forEachWord(in: words, visit) }
+        }
+    }
+
+    /// Inline arguments rewritten as a multibulk frame, so commands see one request shape: the
+    /// `count` words that `forEachWord` visits (at most `textBytes` bytes in all), written into
+    /// the reused `inlineFrame` in one write.
+    private mutating func rewrittenInline(
+        count: Int, textBytes: Int, _ forEachWord: ((UnsafeRawBufferPointer) -> Void) -> Void
+    ) -> RESPCommand {
+        let frameBytesMax = textBytes + (count + 1) * Self.lengthLineBytesMax
+        inlineFrame.clear(minimumCapacity: frameBytesMax)
+        inlineFrame.writeWithUnsafeMutableBytes(minimumWritableBytes: frameBytesMax) { frame in
+            var position = Self.writeLengthLine(UInt8(ascii: "*"), count, into: frame, at: 0)
+            forEachWord { word in
+                position = Self.writeLengthLine(UInt8(ascii: "$"), word.count, into: frame, at: position)
+                UnsafeMutableRawBufferPointer(rebasing: frame[position..<(position + word.count)]).copyMemory(from: word)
+                position += word.count
+                frame[position] = UInt8(ascii: "\r")
+                frame[position + 1] = UInt8(ascii: "\n")
+                position += 2
             }
+            return position
         }
         let command = RESPCommand(frame: inlineFrame, argumentCount: count)
         // A frame this large goes with its command instead of staying with the connection.
@@ -238,20 +248,6 @@ public struct RESPCommandDecoder: ByteToMessageDecoder {
             while index < line.count && !InlineSplitter.isSpace(line[index]) { index += 1 }
             if index > start { visit(UnsafeRawBufferPointer(rebasing: line[start..<index])) }
         }
-    }
-
-    /// Inline arguments rewritten as a multibulk frame, so commands see one request shape.
-    private static func multibulkFrame<Word: Collection<UInt8>>(_ words: [Word], byteCount: Int) -> ByteBuffer {
-        var frame = ByteBufferAllocator().buffer(capacity: byteCount + 16 * (words.count + 1))
-        frame.writeStaticString("*")
-        frame.writeDecimal(words.count)
-        frame.writeStaticString("\r\n")
-        for word in words {
-            frame.writeBulkHeader(word.count)
-            frame.writeBytes(word)
-            frame.writeStaticString("\r\n")
-        }
-        return frame
     }
 
     // MARK: helpers
