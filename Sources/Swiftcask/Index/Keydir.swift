@@ -53,7 +53,12 @@ final class Keydir {
         stopPrefaulting()
         primary.deallocate()
         primary = KeydirTable(log2Capacity: log2)
-        if prefaulting && primary.memoryBytes >= KeydirTable.mappedBytesMin {
+        if prefaulting { startPrefaulting() }
+    }
+
+    /// Faults the main table in on another thread when it is mapped (only large tables are).
+    private func startPrefaulting() {
+        if primary.memoryBytes >= KeydirTable.mappedBytesMin {
             prefaulter = KeydirPrefaulter(primary.mappedRegion)
         }
     }
@@ -234,9 +239,7 @@ final class Keydir {
         // The first touch of each fresh huge page costs its zeroing (milliseconds on a VM),
         // paid by whichever insert lands there first: a thread touching the table front to
         // back, the order the migration fills it in, takes most of those off the writer.
-        if primary.memoryBytes >= KeydirTable.mappedBytesMin {
-            prefaulter = KeydirPrefaulter(primary.mappedRegion)
-        }
+        startPrefaulting()
     }
 
     private func migrateSome() {
