@@ -124,14 +124,10 @@ extension StoreCore {
             live.removeAll(keepingCapacity: true)
             let nowMillis = Clock.unixMillis()
             let closing = monitor.withLock { () -> Bool in
-                // Each lookup is a likely cache miss: keep the next few slots on their way.
-                for candidate in candidates.prefix(Self.mergeLookupsPrefetched) { keydir.prefetch(candidate.hash) }
-                for (index, candidate) in candidates.enumerated() {
-                    if index + Self.mergeLookupsPrefetched < candidates.count {
-                        keydir.prefetch(candidates[index + Self.mergeLookupsPrefetched].hash)
-                    }
+                forEachPrefetchingSlots(candidates.indices, hash: { candidates[$0].hash }) { index in
+                    let candidate = candidates[index]
                     let recordOffset = UInt32(candidate.offset)
-                    guard let entry = keydir.find(hash: candidate.hash, matches: { $0.segmentID == input.id && $0.offset == recordOffset }) else { continue }
+                    guard let entry = keydir.find(hash: candidate.hash, matches: { $0.segmentID == input.id && $0.offset == recordOffset }) else { return }
                     let header = candidate.header
                     if header.expiresAtMillis != 0 && header.expiresAtMillis <= nowMillis {
                         // Expired but not yet collected: the copy is dropped, so is the entry.
@@ -149,6 +145,17 @@ extension StoreCore {
                 copiedBytes += record.length
             }
             throttle(copiedBytes: copiedBytes, since: started)
+        }
+    }
+
+    /// Visits `indices` in order, with the index slots of the next `mergeLookupsPrefetched`
+    /// (their hashes from `hash`) already on their way: each lookup is a likely cache miss.
+    private func forEachPrefetchingSlots(_ indices: Range<Int>, hash: (Int) -> UInt32, _ visit: (Int) -> Void) {
+        for index in indices.prefix(Self.mergeLookupsPrefetched) { keydir.prefetch(hash(index)) }
+        for index in indices {
+            let ahead = index + Self.mergeLookupsPrefetched
+            if ahead < indices.upperBound { keydir.prefetch(hash(ahead)) }
+            visit(index)
         }
     }
 
@@ -213,9 +220,7 @@ extension StoreCore {
         while next < moves.count {
             let end = min(moves.count, next + Self.switchOverMovesPerLock)
             monitor.withLock {
-                for index in next..<min(end, next + Self.mergeLookupsPrefetched) { keydir.prefetch(moves[index].old.hash) }
-                for index in next..<end {
-                    if index + Self.mergeLookupsPrefetched < end { keydir.prefetch(moves[index + Self.mergeLookupsPrefetched].old.hash) }
+                forEachPrefetchingSlots(next..<end, hash: { moves[$0].old.hash }) { index in
                     let move = moves[index]
                     let old = move.old
                     let new = KeydirEntry(hash: old.hash, segmentID: move.id, offset: move.offset, valueLength: old.valueLength, hasExpiry: old.hasExpiry)
