@@ -89,6 +89,66 @@ import Testing
         try store.close()
     }
 
+    /// A server's writer (deferred writes, `.always`) that rotates into new segments never
+    /// syncs anything on its own thread: each new segment's header and directory entry are
+    /// synced by the committer's round, before the segment's records are acknowledged.
+    @Test(arguments: allBackends)
+    func rotationLeavesEverySyncToTheCommitter(backend: IOBackendChoice) async throws {
+        let directory = TemporaryDirectory()
+        var options = testOptions(backend: backend, durability: .always, segmentBytes: Limits.segmentBytesMin)
+        let recorder = TestLock<ThreadRecordingBackend?>(nil)
+        options.wrapBackend = { inner in
+            let wrapped = ThreadRecordingBackend(wrapping: inner, into: TestLock([]))
+            recorder.withLock { $0 = wrapped }
+            return wrapped
+        }
+        let store = try Store(directory: directory.path, options: options)
+        let writes = 12
+        let value = [UInt8](repeating: 0x3C, count: 20_000)  // three per 64 KiB segment
+        func writeDeferred() throws -> (pthread_t, CommitTicket) {
+            var ticket: CommitTicket?
+            for index in 0..<writes {
+                var batch = WriteBatch()
+                batch.put(bytes("k\(index)"), value)
+                ticket = try store.writeDeferred(batch).ticket
+            }
+            return (pthread_self(), ticket!)
+        }
+        let (writer, last) = try writeDeferred()
+        try await store.waitUntilDurable(last)
+        let backendSeen = try #require(recorder.withLock { $0 })
+        let segments = try segmentFiles(in: directory.path).count
+        #expect(segments >= writes / 3)
+        #expect(backendSeen.directorySyncs.withLock { $0 } >= segments, "each new segment's directory entry is synced")
+        let syncing = backendSeen.syncingThreads.withLock { $0 }
+        #expect(!syncing.isEmpty)
+        #expect(syncing.allSatisfy { pthread_equal($0, writer) == 0 }, "no sync ran on the writer's thread")
+        try store.close()
+        let reopened = try Store(directory: directory.path, options: testOptions(backend: backend))
+        for index in 0..<writes { #expect(try reopened.get(bytes("k\(index)")) == value) }
+        try reopened.close()
+    }
+
+    /// A directory fsync that fails (here: the one that makes a new segment's name durable) is
+    /// as sticky as a failed fdatasync, and the write it covered is never acknowledged.
+    @Test(arguments: allBackends)
+    func failedDirectorySyncIsSticky(backend: IOBackendChoice) throws {
+        let directory = TemporaryDirectory()
+        let (store, faults) = try storeWithFaults(directory, testOptions(backend: backend, durability: .always, segmentBytes: Limits.segmentBytesMin))
+        let value = [UInt8](repeating: 7, count: 40_000)
+        try store.put(bytes("first"), value)
+        faults.injectDirectorySyncFailure(.ioError)
+        let error = #expect(throws: StoreError.self) { try store.put(bytes("second"), value) }  // rotates
+        #expect(error?.code == .writesDisabled)
+        #expect(error?.message.contains("directory fsync") == true)
+        #expect(throws: StoreError.self) { try store.put("later", "no") }
+        #expect(try store.get(bytes("first")) == value)
+        #expect(throws: StoreError.self) { try store.close() }
+        let reopened = try Store(directory: directory.path, options: testOptions(backend: backend, segmentBytes: Limits.segmentBytesMin))
+        #expect(try reopened.get(bytes("first")) == value)
+        try reopened.close()
+    }
+
     /// The last record cut at every byte (file truncated, or the tail zeroed as a torn write
     /// into a preallocated segment): earlier records survive, the cut one is gone, and the store
     /// keeps working after the repair.
@@ -341,10 +401,13 @@ extension DurabilityTests {
     }
 }
 
-/// Records the thread of every backend call that writes or syncs something.
+/// Records the thread of every backend call that writes something, and of every call that
+/// syncs something (an fdatasync or a directory fsync).
 final class ThreadRecordingBackend: AppendBackend, @unchecked Sendable {
     let inner: AppendBackend
     let threads: TestLock<[pthread_t]>
+    let syncingThreads = TestLock<[pthread_t]>([])
+    let directorySyncs = TestLock(0)
     var name: String { inner.name }
 
     init(wrapping inner: AppendBackend, into threads: TestLock<[pthread_t]>) {
@@ -354,6 +417,13 @@ final class ThreadRecordingBackend: AppendBackend, @unchecked Sendable {
 
     func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32], for caller: AppendCaller) throws(IOFailure) {
         if !chunks.isEmpty { threads.withLock { $0.append(pthread_self()) } }
+        if !descriptors.isEmpty { syncingThreads.withLock { $0.append(pthread_self()) } }
         try inner.write(chunks, synchronizing: descriptors, for: caller)
+    }
+
+    func synchronizeDirectory(_ path: String) throws(IOFailure) {
+        syncingThreads.withLock { $0.append(pthread_self()) }
+        directorySyncs.withLock { $0 += 1 }
+        try inner.synchronizeDirectory(path)
     }
 }

@@ -11,6 +11,8 @@ final class FaultInjectingBackend: AppendBackend, @unchecked Sendable {
 
     let inner: AppendBackend
     private let plan = TestLock<(callsBeforeFault: Int, fault: Fault?)>((0, nil))
+    /// The errno the next directory fsync fails with (directory fsyncs do not count as calls).
+    private let directoryFault = TestLock<Errno?>(nil)
     var name: String { inner.name }
 
     init(wrapping inner: AppendBackend) { self.inner = inner }
@@ -18,6 +20,18 @@ final class FaultInjectingBackend: AppendBackend, @unchecked Sendable {
     /// Injects `fault` into the call after the next `callsBeforeFault` successful ones.
     func inject(_ fault: Fault, after callsBeforeFault: Int = 0) {
         plan.withLock { $0 = (callsBeforeFault, fault) }
+    }
+
+    /// Fails the next directory fsync with `errno`.
+    func injectDirectorySyncFailure(_ errno: Errno) {
+        directoryFault.withLock { $0 = errno }
+    }
+
+    func synchronizeDirectory(_ path: String) throws(IOFailure) {
+        if let errno = directoryFault.withLock({ fault in defer { fault = nil }; return fault }) {
+            throw IOFailure(operation: "injected directory fsync", path: path, errno: errno)
+        }
+        try inner.synchronizeDirectory(path)
     }
 
     func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32], for caller: AppendCaller) throws(IOFailure) {

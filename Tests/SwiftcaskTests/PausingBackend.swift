@@ -44,6 +44,10 @@ final class PausingBackend: AppendBackend, @unchecked Sendable {
         try inner.write(chunks, synchronizing: descriptors, for: caller)
     }
 
+    func synchronizeDirectory(_ path: String) throws(IOFailure) {
+        try inner.synchronizeDirectory(path)
+    }
+
     /// Polls `condition` until it holds (true) or the wait limit passes (false).
     static func poll(_ condition: () -> Bool) -> Bool {
         let deadline = Clock.monotonicNanos() + waitLimitNanos

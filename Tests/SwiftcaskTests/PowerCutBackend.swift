@@ -3,10 +3,13 @@ import Glibc
 
 /// Wraps a real append backend and remembers, for every segment file it writes, what a power
 /// cut would leave of it: the file's contents as of the last fdatasync that went through the
-/// backend (the "shadow"). `cut()` then builds the directory a power cut at this instant would
-/// leave behind: segments from their shadows (so whatever was written but not synced is
-/// lost), everything else (files created, written and fsynced outside the backend: new
-/// segments' headers, hints, merge outputs) copied as it is.
+/// backend (the "shadow"), and which names the directory held at its last fsync through the
+/// backend. `cut()` then builds the directory a power cut at this instant would leave behind:
+/// a file created or renamed into place since that directory fsync is gone; segments come
+/// from their shadows (so whatever was written but not synced is lost); everything else
+/// (files written and fsynced outside the backend: hints, merge outputs) is copied as it is.
+/// Not modelled: a file removed or renamed away since the directory fsync is absent, where a
+/// real cut may bring it back.
 ///
 /// With `tearing`, each 512-byte sector of the unsynced region independently keeps its new
 /// contents or its old one, as a disk that wrote back some dirty pages (in any order) and
@@ -17,8 +20,12 @@ final class PowerCutBackend: AppendBackend, @unchecked Sendable {
         var calls = 0
         /// fdatasyncs that went through the backend (one per descriptor per call).
         var syncs = 0
+        /// Directory fsyncs that went through the backend.
+        var directorySyncs = 0
         /// Power cuts simulated.
         var cuts = 0
+        /// Files that cuts dropped because no directory fsync had recorded their names yet.
+        var namesDropped = 0
         /// Bytes of written-but-unsynced data that the cuts dropped (compared with the page cache).
         var bytesDropped = 0
         /// Unsynced sectors that a tearing cut kept (new contents on the platter).
@@ -30,17 +37,21 @@ final class PowerCutBackend: AppendBackend, @unchecked Sendable {
     private final class State {
         /// File name → durable contents.
         var shadows: [String: [UInt8]] = [:]
+        /// Names the directory held when it was last fsynced (at first: when the store opened).
+        var durableNames: Set<String>
         var counters = Counters()
+        init(durableNames: Set<String>) { self.durableNames = durableNames }
     }
 
     let inner: AppendBackend
     let directory: String
-    private let state = TestLock(State())
+    private let state: TestLock<State>
     var name: String { inner.name }
 
     init(wrapping inner: AppendBackend, directory: String) {
         self.inner = inner
         self.directory = directory
+        state = TestLock(State(durableNames: Self.names(in: directory)))
     }
 
     var counters: Counters { state.withLock { $0.counters } }
@@ -69,13 +80,27 @@ final class PowerCutBackend: AppendBackend, @unchecked Sendable {
         }
     }
 
+    func synchronizeDirectory(_ path: String) throws(IOFailure) {
+        try state.withLock { (state) throws(IOFailure) in
+            guard path == directory else { return try inner.synchronizeDirectory(path) }
+            // Listed before the fsync: a name that appears while it runs may not be covered.
+            let names = Self.names(in: directory)
+            try inner.synchronizeDirectory(path)
+            state.durableNames = names
+            state.counters.directorySyncs += 1
+        }
+    }
+
     /// The directory a power cut at this instant leaves. Blocks the backend while it copies.
     func cut<Generator: RandomNumberGenerator>(tearing: Bool, using generator: inout Generator) -> TemporaryDirectory {
         let image = TemporaryDirectory("swiftcask-powercut")
         state.withLock { state in
             state.counters.cuts += 1
-            let names = (try? FileSystem.contentsOfDirectory(directory)) ?? []
-            for name in names where name != SegmentFormat.lockFileName {
+            for name in Self.names(in: directory) {
+                guard state.durableNames.contains(name) else {
+                    state.counters.namesDropped += 1
+                    continue
+                }
                 // A file a background thread renamed or deleted meanwhile is absent, as in some crashes.
                 guard let current = Self.contents(ofPath: directory + "/" + name) else { continue }
                 guard var durable = state.shadows[name] else {
@@ -106,6 +131,10 @@ final class PowerCutBackend: AppendBackend, @unchecked Sendable {
             }
         }
         return image
+    }
+
+    private static func names(in directory: String) -> Set<String> {
+        Set(((try? FileSystem.contentsOfDirectory(directory)) ?? []).filter { $0 != SegmentFormat.lockFileName })
     }
 
     private static func fileName(_ path: String) -> String {

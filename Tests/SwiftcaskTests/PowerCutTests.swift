@@ -82,6 +82,24 @@ import Testing
         print("power cut (one writer): \(cuts) cuts, \(acknowledged.count) acknowledged writes, \(batches.count) batches, lost 0")
     }
 
+    /// The model itself: a file whose name no directory fsync has covered yet is gone after a
+    /// cut, and is kept once the directory was fsynced through the backend.
+    @Test func cutsDropNamesNoDirectoryFsyncCovered() throws {
+        let directory = TemporaryDirectory()
+        writeFile(directory.file("before-open"), [1])
+        let model = PowerCutBackend(wrapping: PosixAppendBackend(), directory: directory.path)
+        writeFile(directory.file("created"), [2])
+        var generator = SplitMix(seed: seed())
+        let first = model.cut(tearing: false, using: &generator)
+        #expect(FileSystem.fileExists(first.file("before-open")))
+        #expect(!FileSystem.fileExists(first.file("created")))
+        try model.synchronizeDirectory(directory.path)
+        let second = model.cut(tearing: false, using: &generator)
+        #expect(readFile(second.file("created")) == [2])
+        #expect(model.counters.namesDropped == 1)
+        #expect(model.counters.directorySyncs == 1)
+    }
+
     private func isLarge(_ key: String) -> Bool {
         guard !key.contains("-b"), let index = Int(key.dropFirst(4)) else { return false }
         return index % 11 == 0

@@ -15,14 +15,18 @@ enum AppendCaller {
     case blockedWriter
 }
 
-/// The engine's only way to put records on disk. A call writes every chunk in full, then
-/// fdatasyncs each descriptor in `synchronizing`; it returns only when all of that is done and
-/// throws on the first failure. Implementations: io_uring (writes linked to the fdatasync, one
-/// submission per group) and plain pwrite + fdatasync. Tests wrap one to inject faults.
+/// The engine's only way to make records and directory entries durable. `write` writes every
+/// chunk in full, then fdatasyncs each descriptor in `synchronizing`; it returns only when all
+/// of that is done and throws on the first failure. Implementations: io_uring (writes linked
+/// to the fdatasync, one submission per group) and plain pwrite + fdatasync. Tests wrap one to
+/// inject faults or to model what a power cut keeps, which is why directory fsyncs come
+/// through here too.
 protocol AppendBackend: AnyObject {
     /// "io_uring" or "posix", for logs and statistics.
     var name: String { get }
     func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32], for caller: AppendCaller) throws(IOFailure)
+    /// fsyncs the directory at `path`, so files created, renamed or removed in it survive a power cut.
+    func synchronizeDirectory(_ path: String) throws(IOFailure)
 }
 
 /// Which append backend a store uses.

@@ -9,4 +9,8 @@ final class PosixAppendBackend: AppendBackend {
     func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32], for caller: AppendCaller) throws(IOFailure) {
         try calls.writeAndSynchronize(chunks, synchronizing: descriptors)
     }
+
+    func synchronizeDirectory(_ path: String) throws(IOFailure) {
+        try FileSystem.synchronizeDirectory(path)
+    }
 }

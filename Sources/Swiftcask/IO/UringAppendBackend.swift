@@ -73,6 +73,12 @@ final class UringAppendBackend: AppendBackend {
         var synchronized: Bool
     }
 
+    /// A plain fsync: directories are synced once per new file (segment, hint, merge output),
+    /// too rarely for the ring to matter.
+    func synchronizeDirectory(_ path: String) throws(IOFailure) {
+        try FileSystem.synchronizeDirectory(path)
+    }
+
     /// Submits `chunks[range]` (the first one from byte `skip`) then the syncs as one linked
     /// chain and reaps every completion. A short write breaks the chain (later entries complete
     /// with ECANCELED); the caller resubmits the rest, syncs included. So does an interrupted

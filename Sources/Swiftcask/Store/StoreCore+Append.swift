@@ -1,9 +1,13 @@
 /// The write path: room in a segment and a buffer, encoding, and the index update that makes a
 /// write visible. All under the store lock; nothing here waits for the disk except a writer
-/// that finds every pooled buffer busy (back-pressure).
+/// that finds every pooled buffer busy (back-pressure). Rotation creates or renames a file
+/// and writes its header to the page cache; the commit round makes both durable.
 extension StoreCore {
+    /// What rotation writes of a new segment: its header and zeros, one file-system block.
+    static let segmentFirstBlockBytes = 4096
+
     /// Makes room for `length` contiguous bytes in the active segment and the current buffer.
-    /// May rotate the segment (creating a file) and may wait for a free buffer: returns true
+    /// May rotate the segment (creating a file, no fsync) and may wait for a free buffer: returns true
     /// when it waited, which released the lock for a while.
     @discardableResult
     func reserveRoom(_ length: Int) throws(StoreError) -> Bool {
@@ -76,7 +80,9 @@ extension StoreCore {
     }
 
     /// Creates (or takes the zero-filled spare), preallocates, stamps and maps a new segment
-    /// file, and fsyncs the directory.
+    /// file. Nothing here waits for the disk: the header and the directory entry become durable
+    /// in the next commit round, before any record of the segment is written
+    /// (`unsyncedNewSegments`).
     func createSegment(capacity: Int) throws(StoreError) -> Segment {
         let id = nextSegmentID
         let path = path(forSegment: id)
@@ -94,18 +100,19 @@ extension StoreCore {
                 createdFile = file
                 try file.preallocate(length: capacity)
             }
-            var header = [UInt8](repeating: 0, count: SegmentFormat.headerBytes)
-            SegmentHeader(segmentID: id).encode(into: &header)
-            try header.withUnsafeBytes { bytes in
+            // A whole first block (header, then the zeros already there), so the write never
+            // has to read the block back from disk first.
+            var firstBlock = [UInt8](repeating: 0, count: min(capacity, Self.segmentFirstBlockBytes))
+            SegmentHeader(segmentID: id).encode(into: &firstBlock)
+            try firstBlock.withUnsafeBytes { bytes in
                 Result { () throws(IOFailure) in try file.write(bytes.baseAddress!, count: bytes.count, at: 0) }
             }.get()
-            try file.synchronizeData()
-            try FileSystem.synchronizeDirectory(directory)
             let map = try MappedRegion(file: file, length: capacity)
             map.adviseRandom()
             nextSegmentID += 1
             let segment = Segment(id: id, file: file, map: map, capacity: capacity, dataEnd: SegmentFormat.headerBytes)
             register(segment)
+            unsyncedNewSegments.append(segment)
             return segment
         } catch {
             createdFile?.close()

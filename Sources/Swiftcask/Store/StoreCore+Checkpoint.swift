@@ -49,12 +49,12 @@ extension StoreCore {
                 } else {
                     // Bytes below `end` never change: copy them without the lock, as a sealed segment.
                     let bytes = UnsafeRawBufferPointer(rebasing: segment.map.bytes[0..<end])
-                    try Self.writeDurably(Array(bytes), to: target, directory: destination)
+                    try writeDurably(Array(bytes), to: target, directory: destination)
                     guard let hint = HintFile.encode(segmentID: segment.id, segment: bytes, hasher: hasher) else { continue }
-                    try Self.writeDurably(hint, to: destination + "/" + HintFile.fileName(segmentID: segment.id), directory: destination)
+                    try writeDurably(hint, to: destination + "/" + HintFile.fileName(segmentID: segment.id), directory: destination)
                 }
             }
-            try FileSystem.synchronizeDirectory(destination)
+            try backend.synchronizeDirectory(destination)
         } catch {
             throw StoreError(.ioFailure, "checkpoint failed: \(error)")
         }
@@ -73,7 +73,7 @@ extension StoreCore {
             _ = try contents.withUnsafeMutableBytes { buffer in
                 Result { () throws(IOFailure) in try file.read(into: buffer.baseAddress!, count: size, at: 0) }
             }.get()
-            try Self.writeDurably(contents, to: target, directory: String(target[..<target.lastIndex(of: "/")!]))
+            try writeDurably(contents, to: target, directory: String(target[..<target.lastIndex(of: "/")!]))
         }
     }
 }

@@ -16,6 +16,8 @@ extension StoreCore {
         var chunks: [WriteChunk] = []
         var descriptors: [Int32] = []
         var sealing: [Segment] = []
+        /// Segments created since the last round: their header and directory entry get synced first.
+        var created: [Segment] = []
         var firing: [@Sendable (Result<Void, StoreError>) -> Void] = []
         init() {
             chunks.reserveCapacity(64)
@@ -81,6 +83,7 @@ extension StoreCore {
         if caller == .blockedWriter { roundsLedByCallers += 1 }
         swap(&inFlight, &queued)
         swap(&scratch.sealing, &segmentsToSeal)
+        swap(&scratch.created, &unsyncedNewSegments)
         let target = inFlight.last?.endPosition ?? writtenPosition
         let synchronizing = wantsSync || options.durability == .always
         // The active segment may hold unsynced data from earlier rounds and no buffer in this one.
@@ -129,11 +132,19 @@ extension StoreCore {
         return deadline
     }
 
-    /// The IO of one round, without the lock. Order matters for recovery: a rotated segment is
-    /// written, fsynced and truncated before any byte of a newer segment is written, so a torn
-    /// tail can only ever be in the newest segment that holds data.
+    /// The IO of one round, without the lock. Order matters for recovery: new segments' headers
+    /// and directory entries are durable before any record goes into them, and a rotated
+    /// segment is written, fsynced and truncated before any byte of a newer segment is
+    /// written, so a torn tail can only ever be in the newest segment that holds data.
     private func performRound(_ scratch: CommitterScratch, synchronizing: Bool, alsoSync: Segment?, caller: AppendCaller) -> IOFailure? {
         do {
+            if !scratch.created.isEmpty {
+                scratch.chunks.removeAll(keepingCapacity: true)
+                scratch.descriptors.removeAll(keepingCapacity: true)
+                for segment in scratch.created { scratch.descriptors.append(segment.file.descriptor) }
+                try backend.write(scratch.chunks, synchronizing: scratch.descriptors, for: caller)
+                try backend.synchronizeDirectory(directory)
+            }
             // Segments sealed with no buffer in this round: their data went out in earlier rounds.
             for segment in scratch.sealing where !inFlight.contains(where: { $0.segment === segment }) {
                 try seal(segment, caller: caller)
@@ -203,6 +214,7 @@ extension StoreCore {
         }
         inFlight.removeAll(keepingCapacity: true)
         scratch.sealing.removeAll(keepingCapacity: true)
+        scratch.created.removeAll(keepingCapacity: true)
         monitor.broadcastProgress()
     }
 

@@ -119,7 +119,7 @@ extension StoreCore {
             throw IOFailure(operation: "hint (segment fails its checks)", path: segment.path, errno: .ioError)
         }
         let path = hintPath(forSegment: segment.id)
-        try Self.writeDurably(hint, to: path, directory: directory)
+        try writeDurably(hint, to: path, directory: directory)
     }
 
     /// At close, after both background threads stopped: hints the maintenance thread did not
@@ -140,7 +140,7 @@ extension StoreCore {
         do {
             if segment.appendEnd == SegmentFormat.headerBytes {
                 try FileSystem.removeFile(segment.path)
-                try FileSystem.synchronizeDirectory(directory)
+                try backend.synchronizeDirectory(directory)
                 return
             }
             try segment.file.truncate(to: segment.appendEnd)
@@ -154,7 +154,7 @@ extension StoreCore {
     }
 
     /// Writes `contents` to `path` atomically: temp file, fsync, rename, directory fsync.
-    static func writeDurably(_ contents: [UInt8], to path: String, directory: String) throws(IOFailure) {
+    func writeDurably(_ contents: [UInt8], to path: String, directory: String) throws(IOFailure) {
         let temporary = path + ".tmp"
         let file = try SystemFile.open(temporary, writable: true, create: true)
         do {
@@ -169,6 +169,6 @@ extension StoreCore {
             throw error
         }
         try FileSystem.rename(temporary, to: path)
-        try FileSystem.synchronizeDirectory(directory)
+        try backend.synchronizeDirectory(directory)
     }
 }

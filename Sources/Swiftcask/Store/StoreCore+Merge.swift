@@ -177,7 +177,7 @@ extension StoreCore {
             guard let hint = HintFile.encode(segmentID: output.id, segment: map.bytes, hasher: hasher) else {
                 throw StoreError(.ioFailure, "merge output \(output.temporaryPath) does not read back as written")
             }
-            try Self.writeDurably(hint, to: hintPath(forSegment: output.id) + MergeOutputWriter.temporarySuffix, directory: directory)
+            try writeDurably(hint, to: hintPath(forSegment: output.id) + MergeOutputWriter.temporarySuffix, directory: directory)
         }
         return maps
     }
@@ -189,7 +189,7 @@ extension StoreCore {
             try FileSystem.rename(hint + MergeOutputWriter.temporarySuffix, to: hint)
             try FileSystem.rename(output.temporaryPath, to: output.finalPath)
         }
-        try FileSystem.synchronizeDirectory(directory)
+        try backend.synchronizeDirectory(directory)
     }
 
     /// Step 3: the index moves to the copies; returns how many copies were already obsolete.
@@ -256,10 +256,10 @@ extension StoreCore {
             try FileSystem.removeFile(input.path)
             try FileSystem.removeFile(hintPath(forSegment: input.id))
             if index == 0 && options.mergeStopAfter == .firstInputDeleted {
-                try FileSystem.synchronizeDirectory(directory)
+                try backend.synchronizeDirectory(directory)
                 throw Self.injectedCrash(.firstInputDeleted)
             }
         }
-        try FileSystem.synchronizeDirectory(directory)
+        try backend.synchronizeDirectory(directory)
     }
 }

@@ -48,6 +48,9 @@ final class StoreCore: @unchecked Sendable {
     var pooledBuffersCreated = 0
     /// Segments to truncate to their data end and fsync once their buffers are written.
     var segmentsToSeal: [Segment] = []
+    /// Segments created by rotation whose header and directory entry are not yet synced: the
+    /// next round syncs them before it writes anything else.
+    var unsyncedNewSegments: [Segment] = []
 
     // MARK: commit progress (log positions: bytes ever appended)
 
