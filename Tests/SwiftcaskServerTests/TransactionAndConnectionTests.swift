@@ -44,6 +44,28 @@ import Testing
         #expect(try watcher.call("EXEC") == "*1\r\n+OK\r\n")
     }
 
+    /// INCR outside a transaction writes through the engine's read-modify-write, not the staged
+    /// batch: it must still flag watchers, and only when it changed the key.
+    @Test(arguments: [["INCR", "n"], ["DECRBY", "n", "3"]])
+    func counterWritesAbortWatchers(command: [String]) throws {
+        let harness = try TestHarness()
+        let watcher = try harness.client()
+        let writer = try harness.client()
+        #expect(try writer.call("SET", "n", "10") == "+OK\r\n")
+        #expect(try writer.call("SET", "text", "abc") == "+OK\r\n")
+        #expect(try watcher.call("WATCH", "n", "text") == "+OK\r\n")
+        // A failed INCR changes nothing and flags nobody.
+        #expect(try writer.call("INCR", "text") == "-ERR value is not an integer or out of range\r\n")
+        _ = try watcher.call("MULTI")
+        _ = try watcher.call("GET", "n")
+        #expect(try watcher.call("EXEC") == "*1\r\n$2\r\n10\r\n")
+        #expect(try watcher.call("WATCH", "n") == "+OK\r\n")
+        _ = try writer.raw(TestClient.encode(command))
+        _ = try watcher.call("MULTI")
+        _ = try watcher.call("SET", "n", "0")
+        #expect(try watcher.call("EXEC") == "*-1\r\n")
+    }
+
     @Test func unwatchedKeysDoNotAbort() throws {
         let harness = try TestHarness()
         let watcher = try harness.client()

@@ -386,13 +386,7 @@ extension DurabilityTests {
         let store = try Store(directory: directory.path, options: testOptions())
         try store.put("victim", "precious value")
         try store.sync()
-        let segment = try #require(try segmentFiles(in: directory.path).last)
-        // Flip a value byte behind the store's back (through the file, seen through the map).
-        let file = try SystemFile.open(segment, writable: true)
-        var byte: UInt8 = 0x58
-        let valueOffset = SegmentFormat.headerBytes + SegmentFormat.recordHeaderBytes + "victim".utf8.count + 3
-        try file.write(&byte, count: 1, at: valueOffset)
-        file.close()
+        try damageFirstRecord(in: directory.path, key: "victim", valueOffset: 3, with: 0x58)
         let error = #expect(throws: StoreError.self) { try store.get("victim") }
         #expect(error?.code == .corruptData)
         #expect(error?.message.contains("offset \(SegmentFormat.headerBytes)") == true)

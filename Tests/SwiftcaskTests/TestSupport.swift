@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import Testing
 @testable import Swiftcask
 
 /// A fresh directory under /tmp, removed when the test is done with it.
@@ -82,6 +83,17 @@ func writeFile(_ path: String, _ contents: [UInt8]) {
     try! file.truncate(to: 0)
     if !contents.isEmpty { contents.withUnsafeBytes { try! file.write($0.baseAddress!, count: $0.count, at: 0) } }
     try! file.synchronize()
+}
+
+/// Damages the first record of the newest segment behind the store's back (through the file,
+/// seen through the map, as a disk returning a flipped bit): `byte` replaces the value byte at
+/// `valueOffset` of a record whose key is `key`.
+func damageFirstRecord(in directory: String, key: String, valueOffset: Int, with byte: UInt8) throws {
+    let segment = try #require(try segmentFiles(in: directory).last)
+    let file = try SystemFile.open(segment, writable: true)
+    defer { file.close() }
+    var byte = byte
+    try file.write(&byte, count: 1, at: SegmentFormat.headerBytes + SegmentFormat.recordHeaderBytes + key.utf8.count + valueOffset)
 }
 
 func truncateFile(_ path: String, to length: Int) {

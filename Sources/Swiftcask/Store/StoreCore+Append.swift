@@ -199,6 +199,38 @@ extension StoreCore {
         return (removed != nil, finishWrite())
     }
 
+    /// Read-modify-write of one key (`Store.update`). Room for the largest outcome comes first,
+    /// because waiting for a buffer releases the lock; then the lookup, the body and the append
+    /// run without releasing it. The body writes the new value where the record will hold it
+    /// (the encoder's copy of the value onto itself is a no-op: `copyMemory` is a memmove).
+    func update(
+        key: UnsafeRawBufferPointer, keyspace: UInt8, maxValueBytes: Int,
+        _ body: (BorrowedEntry?, UnsafeMutableRawBufferPointer) -> UpdateDecision
+    ) throws(StoreError) -> CommitTicket? {
+        let hash = hash(key, keyspace)
+        keydir.prefetch(hash)
+        try reserveRoom(RecordHeader.recordLength(keyLength: key.count, valueLength: maxValueBytes))
+        let existing = liveEntry(key, keyspace, hash: hash)
+        var borrowed: BorrowedEntry?
+        if let existing {
+            let expiresAt = existing.hasExpiry ? expiry(of: existing) : 0
+            borrowed = BorrowedEntry(value: try verifiedValue(of: existing, keyLength: key.count), expiresAtMillis: expiresAt == 0 ? nil : expiresAt)
+        }
+        let buffer = current.unsafelyUnwrapped
+        let valueStart = buffer.bytes + buffer.used + SegmentFormat.recordHeaderBytes + key.count
+        switch body(borrowed, UnsafeMutableRawBufferPointer(start: valueStart, count: maxValueBytes)) {
+        case .keep:
+            return nil
+        case .put(let length, let expiresAtMillis):
+            precondition(length >= 0 && length <= maxValueBytes, "an update wrote \(length) bytes into room for \(maxValueBytes)")
+            _ = appendRecord(flags: [], keyspace: keyspace, key: key, value: UnsafeRawBufferPointer(start: valueStart, count: length), expiresAtMillis: expiresAtMillis ?? 0, hash: hash)
+        case .delete:
+            guard existing != nil else { return nil }
+            _ = appendRecord(flags: .tombstone, keyspace: keyspace, key: key, value: UnsafeRawBufferPointer(start: nil, count: 0), expiresAtMillis: 0, hash: hash)
+        }
+        return finishWrite()
+    }
+
     /// Applies a batch atomically: all its records go contiguously into one buffer of one
     /// segment, flagged so recovery keeps them only if the last one is intact.
     func apply(_ batch: WriteBatch) throws(StoreError) -> WriteResult {

@@ -311,30 +311,86 @@ extension ClientSession {
         }
     }
 
-    /// INCR family: the value must be a strict integer; the expiry is kept.
+    /// INCR family: the value must be a strict integer; the expiry is kept. Outside EXEC the
+    /// engine reads, adds and writes in one step (`Store.updateDeferred`): one lock, one lookup.
     func incrementBy(_ amount: Int) {
         let key = argv[1]
-        guard let current = currentInteger(key) else {
+        guard checkSizes(key: key, valueLength: 0) else { return }
+        guard overlay == nil else { return incrementStaged(key, by: amount) }
+        var outcome = IncrementOutcome.notInteger
+        do {
+            let ticket = try key.withUnsafeReadableBytes { keyBytes in
+                try store.updateDeferred(key: keyBytes, in: keyspace, maxValueBytes: Self.decimalDigitsMax) { current, replacement in
+                    guard let value = current.map({ RESPInteger.parse($0.value) }) ?? 0 else { return .keep }
+                    let (sum, overflow) = value.addingReportingOverflow(amount)
+                    guard !overflow else {
+                        outcome = .overflow
+                        return .keep
+                    }
+                    outcome = .sum(sum)
+                    return .put(length: Self.formatDecimal(sum, intoStartOf: replacement), expiresAtMillis: current?.expiresAtMillis)
+                }
+            }
+            if let ticket { pendingTicket = ticket }
+        } catch {
+            replyError("ERR \(error)")
+            return
+        }
+        switch outcome {
+        case .notInteger: replyError(ErrorReply.notInteger)
+        case .overflow: replyError(ErrorReply.overflow)
+        case .sum(let sum):
+            touch(key, in: keyspace)
+            output.writeInteger(sum)
+        }
+    }
+
+    private enum IncrementOutcome {
+        case notInteger
+        case overflow
+        case sum(Int)
+    }
+
+    /// INCR inside EXEC: read through the transaction's overlay, stage the sum.
+    private func incrementStaged(_ key: ByteBuffer, by amount: Int) {
+        guard let current = lookup(key) else {
+            stageIncrement(key, sum: amount, expiresAtMillis: nil)
+            return
+        }
+        guard let value = RESPInteger.parse(current.value) else {
             replyError(ErrorReply.notInteger)
             return
         }
-        let (sum, overflow) = current.value.addingReportingOverflow(amount)
+        let (sum, overflow) = value.addingReportingOverflow(amount)
         guard !overflow else {
             replyError(ErrorReply.overflow)
             return
         }
-        guard checkSizes(key: key, valueLength: 0) else { return }
+        stageIncrement(key, sum: sum, expiresAtMillis: current.expiresAtMillis)
+    }
+
+    private func stageIncrement(_ key: ByteBuffer, sum: Int, expiresAtMillis: Int64?) {
         // The digits are formatted on the stack: no allocation per INCR.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.decimalDigitsMax) { digits in
             let length = Self.formatDecimal(sum, into: digits)
             stagePut(key, UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(digits)[(Self.decimalDigitsMax - length)...]),
-                     expiresAtMillis: current.expiresAtMillis)
+                     expiresAtMillis: expiresAtMillis)
         }
         if commit() { output.writeInteger(sum) }
     }
 
     /// Longest decimal Int64 with its sign.
     static let decimalDigitsMax = 20
+
+    /// Writes `value` at the start of `destination` (at least `decimalDigitsMax` bytes);
+    /// returns how many bytes it used.
+    static func formatDecimal(_ value: Int, intoStartOf destination: UnsafeMutableRawBufferPointer) -> Int {
+        let digits = destination.bindMemory(to: UInt8.self)
+        let length = formatDecimal(value, into: UnsafeMutableBufferPointer(rebasing: digits[..<decimalDigitsMax]))
+        // Right-aligned first; then moved to the front (copyMemory is a memmove).
+        destination.baseAddress!.copyMemory(from: destination.baseAddress! + (decimalDigitsMax - length), byteCount: length)
+        return length
+    }
 
     /// Writes `value` right-aligned at the end of `digits`; returns how many bytes it used.
     static func formatDecimal(_ value: Int, into digits: UnsafeMutableBufferPointer<UInt8>) -> Int {
@@ -350,21 +406,6 @@ extension ClientSession {
             digits[position] = UInt8(ascii: "-")
         }
         return digits.count - position
-    }
-
-    /// The key's integer value (0 when absent) and expiry; nil when the value is not an integer.
-    /// Outside EXEC the value is parsed where the engine holds it, without a copy or a wait.
-    private func currentInteger(_ key: ByteBuffer) -> (value: Int, expiresAtMillis: Int64?)? {
-        guard overlay == nil else {
-            guard let current = lookup(key) else { return (0, nil) }
-            return RESPInteger.parse(current.value).map { ($0, current.expiresAtMillis) }
-        }
-        guard let info = store.info(forKey: key.readableBytesView, in: keyspace) else { return (0, nil) }
-        switch try? store.withValueLocked(forKey: key.readableBytesView, in: keyspace, { RESPInteger.parse($0) }) {
-        case .none: return (0, nil)  // expired between the two reads
-        case .some(.none): return nil
-        case .some(.some(let value)): return (value, info.expiresAtMillis)
-        }
     }
 
     func incrementByFloat() {
