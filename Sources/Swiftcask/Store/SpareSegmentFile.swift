@@ -1,9 +1,13 @@
-/// A segment file made ahead of time by the maintenance thread, for `.always` durability: its
-/// blocks are written with zeros and synced before any record goes there. On ext4 (and XFS) a
-/// write into fallocated, never-written blocks makes the next fdatasync also commit the
-/// extent's unwritten→written conversion to the journal; with written zeros a group fsync is a
-/// plain data flush (measured here: 216 µs vs 786 µs per 13.6 KB append + fdatasync). Rotation
-/// renames the spare into place, so writers also skip creating and sizing a file under the lock.
+/// The next segment file, made ahead of time by the maintenance thread: rotation only renames
+/// it into place, so a writer (an event loop, in the server) creates and sizes no file under
+/// the lock.
+///
+/// For `.always` durability its blocks are also written with zeros and synced before any
+/// record goes there. On ext4 (and XFS) a write into fallocated, never-written blocks makes the
+/// next fdatasync also commit the extent's unwritten→written conversion to the journal; with
+/// written zeros a group fsync is a plain data flush (measured here: 216 µs vs 786 µs per
+/// 13.6 KB append + fdatasync). In the other modes fsyncs are background work and the spare is
+/// only preallocated, which does not double the bytes written.
 ///
 /// The name ends in `.tmp`, so recovery deletes a spare that a crash left behind.
 struct SpareSegmentFile {
@@ -16,13 +20,18 @@ struct SpareSegmentFile {
     let file: SystemFile
     let capacity: Int
 
-    /// Creates `spare-segment.tmp` in `directory` (replacing a stale one), writes `capacity`
-    /// zero bytes and fdatasyncs it. Leaves no file behind on failure.
-    static func prepare(in directory: String, capacity: Int) throws(IOFailure) -> SpareSegmentFile {
+    /// Creates `spare-segment.tmp` in `directory` (replacing a stale one) of `capacity` bytes:
+    /// written with zeros and fdatasynced when `zeroFilled`, else preallocated. Leaves no file
+    /// behind on failure.
+    static func prepare(in directory: String, capacity: Int, zeroFilled: Bool) throws(IOFailure) -> SpareSegmentFile {
         let path = directory + "/" + fileName
         try FileSystem.removeFile(path)
         let file = try SystemFile.open(path, writable: true, create: true, exclusive: true)
         do {
+            guard zeroFilled else {
+                try file.preallocate(length: capacity)
+                return SpareSegmentFile(file: file, capacity: capacity)
+            }
             let zeros = UnsafeMutableRawPointer.allocate(byteCount: zeroChunkBytes, alignment: 4096)
             defer { zeros.deallocate() }
             zeros.initializeMemory(as: UInt8.self, repeating: 0, count: zeroChunkBytes)

@@ -79,7 +79,7 @@ extension StoreCore {
         logger.debug("started segment \(segment.id) (\(capacity) bytes)")
     }
 
-    /// Creates (or takes the zero-filled spare), preallocates, stamps and maps a new segment
+    /// Takes the spare (or creates and preallocates a file), stamps and maps a new segment
     /// file. Nothing here waits for the disk: the header and the directory entry become durable
     /// in the next commit round, before any record of the segment is written
     /// (`unsyncedNewSegments`).

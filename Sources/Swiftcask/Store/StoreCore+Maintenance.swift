@@ -59,10 +59,9 @@ extension StoreCore {
         monitor.unlock()
     }
 
-    /// In `.always` mode, once writes have started, keep a zero-filled segment ready (see
-    /// `SpareSegmentFile`). Lock held.
+    /// Once writes have started, keep the next segment ready (see `SpareSegmentFile`). Lock held.
     private func spareSegmentIsWanted(now: UInt64) -> Bool {
-        options.durability == .always && spareSegment == nil && active != nil
+        spareSegment == nil && active != nil
             && failure == nil && !isClosing && now >= spareRetryNotBeforeNanos
     }
 
@@ -70,7 +69,7 @@ extension StoreCore {
     /// retried later: rotation then creates its segment the ordinary way.
     func prepareSpareSegment() {
         let outcome = Result { () throws(IOFailure) in
-            try SpareSegmentFile.prepare(in: directory, capacity: options.segmentBytes)
+            try SpareSegmentFile.prepare(in: directory, capacity: options.segmentBytes, zeroFilled: options.durability == .always)
         }
         monitor.withLock {
             switch outcome {

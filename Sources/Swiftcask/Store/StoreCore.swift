@@ -89,7 +89,7 @@ final class StoreCore: @unchecked Sendable {
     var lastMergeError: StoreError?
     /// A checkpoint is linking files: merges wait, so no file it links disappears.
     var checkpointInProgress = false
-    /// The next active segment, zero-filled ahead of rotation (`.always` only).
+    /// The next active segment, made ahead of rotation (`SpareSegmentFile`).
     var spareSegment: SpareSegmentFile?
     var spareRetryNotBeforeNanos: UInt64 = 0
 
