@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import Testing
 @testable import SwiftcaskServer
@@ -97,6 +98,31 @@ import Testing
         #expect(try client.call("LCS", "k1", "k2", "LEN") == ":6\r\n")
         #expect(try client.call("LCS", "k1", "k2", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN")
                 == "*4\r\n$7\r\nmatches\r\n*1\r\n*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n$3\r\nlen\r\n:6\r\n")
+    }
+
+    /// A value that fails its CRC check (the disk returned damaged data) is an error reply for
+    /// every command that reads it, never a missing key, and nothing is written over it.
+    @Test func damagedValueIsAnErrorNotAMissingKey() throws {
+        let harness = try TestHarness()
+        let client = try harness.client()
+        #expect(try client.call("SET", "victim", "12") == "+OK\r\n")
+        #expect(try client.call("SET", "other", "fine") == "+OK\r\n")
+        try harness.state.store.sync()
+        let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: harness.directory).filter { $0.hasSuffix(".seg") }.sorted().last)
+        let file = try #require(FileHandle(forUpdatingAtPath: harness.directory + "/" + segment))
+        // The first record is victim's: segment header (32), record header (20), key, value.
+        try file.seek(toOffset: 32 + 20 + 6)
+        file.write(Data([0x39]))
+        try file.close()
+        let damaged = "-ERR the record at offset 32 of "
+        for command in [["GET", "victim"], ["INCR", "victim"], ["APPEND", "victim", "x"], ["GETSET", "victim", "1"], ["SET", "victim", "1", "GET"]] {
+            let reply = try client.raw(TestClient.encode(command))
+            #expect(reply.hasPrefix(damaged) && reply.contains("fails its CRC check"), "\(command): \(reply)")
+        }
+        let mget = try client.call("MGET", "victim", "other")
+        #expect(mget.hasPrefix("*2\r\n" + damaged) && mget.hasSuffix("$4\r\nfine\r\n"), "MGET: \(mget)")
+        // Nothing replaced the damaged record: it still fails, it did not become "1".
+        #expect(try client.call("GET", "victim").hasPrefix(damaged))
     }
 }
 

@@ -1,11 +1,12 @@
 import NIOCore
+import Swiftcask
 
 /// SETBIT, GETBIT, BITCOUNT and LCS: computed over the whole value, which is a byte string.
 extension ClientSession {
     /// Redis caps bit offsets at 2^32 - 1 (512 MiB of bits).
     static let bitOffsetMax = (1 << 32) - 1
 
-    func setBit() {
+    func setBit() throws(StoreError) {
         let key = argv[1]
         guard let offset = argv[2].integerValue, offset >= 0, offset <= Self.bitOffsetMax else {
             replyError(ErrorReply.bitOffset)
@@ -15,7 +16,7 @@ extension ClientSession {
             replyError(ErrorReply.bitValue)
             return
         }
-        let current = lookup(key)
+        let current = try lookup(key)
         var value = current?.value ?? []
         let byteIndex = offset >> 3
         guard checkSizes(key: key, valueLength: byteIndex + 1) else { return }
@@ -27,12 +28,12 @@ extension ClientSession {
         if commit() { output.writeInteger(old) }
     }
 
-    func getBit() {
+    func getBit() throws(StoreError) {
         guard let offset = argv[2].integerValue, offset >= 0, offset <= Self.bitOffsetMax else {
             replyError(ErrorReply.bitOffset)
             return
         }
-        let value = lookup(argv[1])?.value ?? []
+        let value = try lookup(argv[1])?.value ?? []
         let byteIndex = offset >> 3
         guard byteIndex < value.count else {
             output.writeInteger(0)
@@ -42,7 +43,7 @@ extension ClientSession {
     }
 
     /// BITCOUNT key [start end [BYTE | BIT]]
-    func bitCount() {
+    func bitCount() throws(StoreError) {
         guard argv.count == 2 || argv.count == 4 || argv.count == 5 else {
             replyError(ErrorReply.syntax)
             return
@@ -64,7 +65,7 @@ extension ClientSession {
             }
             (start, end) = (first, last)
         }
-        let value = lookup(argv[1])?.value ?? []
+        let value = try lookup(argv[1])?.value ?? []
         guard !value.isEmpty else {
             output.writeInteger(0)
             return
@@ -91,7 +92,7 @@ extension ClientSession {
     }
 
     /// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]
-    func lcs() {
+    func lcs() throws(StoreError) {
         var wantLength = false, wantIndexes = false, withMatchLength = false
         var minimumMatch = 0
         var index = 3
@@ -120,8 +121,8 @@ extension ClientSession {
             replyError("ERR If you want both the length and indexes, please just use IDX.")
             return
         }
-        let a = lookup(argv[1])?.value ?? []
-        let b = lookup(argv[2])?.value ?? []
+        let a = try lookup(argv[1])?.value ?? []
+        let b = try lookup(argv[2])?.value ?? []
         // Redis's dynamic programme: lengths[i][j] is the LCS of a[..<i] and b[..<j].
         let width = b.count + 1
         guard (a.count + 1).multipliedReportingOverflow(by: width).partialValue <= Self.lcsCellsMax else {

@@ -1,9 +1,10 @@
 import NIOCore
+import Swiftcask
 
 /// EXPIRE family, TTL family and PERSIST.
 extension ClientSession {
     /// EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT key amount [NX | XX | GT | LT]
-    func expire(unitMillis: Int, absolute: Bool) {
+    func expire(unitMillis: Int, absolute: Bool) throws(StoreError) {
         let key = argv[1]
         let command = argv[0].text.lowercased()
         guard let amount = argv[2].integerValue else {
@@ -50,7 +51,7 @@ extension ClientSession {
         if Int64(deadline) <= now {
             stageDelete(key)
         } else {
-            stageExpiry(key, expiresAtMillis: Int64(deadline))
+            try stageExpiry(key, expiresAtMillis: Int64(deadline))
         }
         if commit() { output.writeInteger(1) }
     }
@@ -73,12 +74,12 @@ extension ClientSession {
         }
     }
 
-    func persist() {
+    func persist() throws(StoreError) {
         guard let info = entryInfo(argv[1]), info.expiresAtMillis != nil else {
             output.writeInteger(0)
             return
         }
-        stageExpiry(argv[1], expiresAtMillis: nil)
+        try stageExpiry(argv[1], expiresAtMillis: nil)
         if commit() { output.writeInteger(1) }
     }
 }

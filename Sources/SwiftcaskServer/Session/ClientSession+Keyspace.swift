@@ -40,9 +40,9 @@ extension ClientSession {
         output.writeInteger(count)
     }
 
-    func rename(onlyIfAbsent: Bool) {
+    func rename(onlyIfAbsent: Bool) throws(StoreError) {
         let source = argv[1], destination = argv[2]
-        guard let current = lookup(source) else {
+        guard let current = try lookup(source) else {
             replyError(ErrorReply.noSuchKey)
             return
         }
@@ -62,7 +62,7 @@ extension ClientSession {
     }
 
     /// COPY source destination [DB db] [REPLACE]
-    func copy() {
+    func copy() throws(StoreError) {
         let source = argv[1], destination = argv[2]
         var target = keyspace
         var targetDatabase = database
@@ -93,7 +93,7 @@ extension ClientSession {
             replyError(ErrorReply.sameObject)
             return
         }
-        guard let current = lookup(source) else {
+        guard let current = try lookup(source) else {
             output.writeInteger(0)
             return
         }
@@ -105,7 +105,7 @@ extension ClientSession {
         if commit() { output.writeInteger(1) }
     }
 
-    func move() {
+    func move() throws(StoreError) {
         let key = argv[1]
         guard let number = argv[2].integerValue else {
             replyError(ErrorReply.notInteger)
@@ -120,7 +120,7 @@ extension ClientSession {
             return
         }
         let target = state.physicalKeyspace(ofDatabase: number)
-        guard let current = lookup(key), !exists(key, in: target) else {
+        guard let current = try lookup(key), !exists(key, in: target) else {
             output.writeInteger(0)
             return
         }
@@ -266,7 +266,7 @@ extension ClientSession {
     }
 
     /// OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP
-    func object() {
+    func object() throws(StoreError) {
         let sub = argv[1]
         if sub.equalsIgnoringCase("HELP") && argv.count == 2 {
             let lines = [
@@ -294,7 +294,7 @@ extension ClientSession {
             return
         }
         if sub.equalsIgnoringCase("ENCODING") {
-            guard let value = lookup(argv[2])?.value else {
+            guard let value = try lookup(argv[2])?.value else {
                 output.writeNull(protocolVersion)
                 return
             }

@@ -14,8 +14,9 @@ extension ClientSession {
         Overlay.Key(keyspace: keyspace.rawValue, bytes: key.bytes)
     }
 
-    /// The value and expiry of a live key.
-    func lookup(_ key: ByteBuffer, in keyspace: Keyspace? = nil) -> (value: [UInt8], expiresAtMillis: Int64?)? {
+    /// The value and expiry of a live key. Throws when the engine cannot read the value (it
+    /// fails its CRC check): a damaged value is an error, never a missing key.
+    func lookup(_ key: ByteBuffer, in keyspace: Keyspace? = nil) throws(StoreError) -> (value: [UInt8], expiresAtMillis: Int64?)? {
         let keyspace = keyspace ?? self.keyspace
         if let overlay, let staged = overlay.entries[overlayKey(key, in: keyspace)] {
             switch staged {
@@ -26,7 +27,7 @@ extension ClientSession {
             }
         }
         guard let info = store.info(forKey: key.readableBytesView, in: keyspace),
-              let value = try? store.get(key.readableBytesView, in: keyspace) else { return nil }
+              let value = try store.get(key.readableBytesView, in: keyspace) else { return nil }
         return (value, info.expiresAtMillis)
     }
 
@@ -72,10 +73,10 @@ extension ClientSession {
     }
 
     /// Changes only the expiry of a key known to exist.
-    func stageExpiry(_ key: ByteBuffer, expiresAtMillis: Int64?, in keyspace: Keyspace? = nil) {
+    func stageExpiry(_ key: ByteBuffer, expiresAtMillis: Int64?, in keyspace: Keyspace? = nil) throws(StoreError) {
         let keyspace = keyspace ?? self.keyspace
         if overlay != nil {
-            guard let current = lookup(key, in: keyspace) else { return }
+            guard let current = try lookup(key, in: keyspace) else { return }
             overlay!.batch.setExpiry(key.readableBytesView, expiresAtMillis: expiresAtMillis, in: keyspace)
             overlay!.entries[overlayKey(key, in: keyspace)] = .value(current.value, expiresAtMillis: expiresAtMillis)
         } else {

@@ -3,18 +3,18 @@ import Swiftcask
 
 /// String commands, with Redis 7's option rules and replies.
 extension ClientSession {
-    func get() {
-        replyValue(ofKey: argv[1])
+    func get() throws(StoreError) {
+        try replyValue(ofKey: argv[1])
     }
 
     /// GET's reply for one key. Outside EXEC the value is copied once, from the engine straight
     /// into the output, under the store lock: no allocation, and no wait for the disk.
-    func replyValue(ofKey key: ByteBuffer) {
+    func replyValue(ofKey key: ByteBuffer) throws(StoreError) {
         guard overlay == nil else {
-            replyValue(lookup(key)?.value)
+            try replyValue(lookup(key)?.value)
             return
         }
-        let found: Void? = try? store.withValueLocked(forKey: key.readableBytesView, in: keyspace) { output.writeBulk($0) }
+        let found: Void? = try store.withValueLocked(forKey: key.readableBytesView, in: keyspace) { output.writeBulk($0) }
         if found == nil {
             counters.keyspaceMisses += 1
             output.writeNull(protocolVersion)
@@ -34,7 +34,7 @@ extension ClientSession {
     }
 
     /// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL]
-    func set() {
+    func set() throws(StoreError) {
         let key = argv[1]
         let value = argv[2]
         guard checkSizes(key: key, valueLength: value.readableBytes) else { return }
@@ -69,7 +69,7 @@ extension ClientSession {
             }
             index += 1
         }
-        let current = (returnOld || onlyIfAbsent || onlyIfPresent || keepTTL) ? lookup(key) : nil
+        let current = (returnOld || onlyIfAbsent || onlyIfPresent || keepTTL) ? try lookup(key) : nil
         let present = current != nil
         if (onlyIfAbsent && present) || (onlyIfPresent && !present) {
             if returnOld { replyValue(current?.value) } else { output.writeNull(protocolVersion) }
@@ -153,17 +153,17 @@ extension ClientSession {
         if commit() { output.writeOK() }
     }
 
-    func getSet() {
+    func getSet() throws(StoreError) {
         let key = argv[1]
         guard checkSizes(key: key, valueLength: argv[2].readableBytes) else { return }
-        let old = lookup(key)?.value
+        let old = try lookup(key)?.value
         stagePut(key, argv[2].readableBytesView, expiresAtMillis: nil)
         if commit() { replyValue(old) }
     }
 
-    func getDel() {
+    func getDel() throws(StoreError) {
         let key = argv[1]
-        guard let old = lookup(key)?.value else {
+        guard let old = try lookup(key)?.value else {
             replyValue(nil)
             return
         }
@@ -172,7 +172,7 @@ extension ClientSession {
     }
 
     /// GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]
-    func getEx() {
+    func getEx() throws(StoreError) {
         let key = argv[1]
         var expiry: Int64?
         var persist = false
@@ -191,21 +191,24 @@ extension ClientSession {
             }
             index += 1
         }
-        guard let current = lookup(key) else {
+        guard let current = try lookup(key) else {
             replyValue(nil)
             return
         }
         if let expiry {
-            if expiry <= now { stageDelete(key) } else { stageExpiry(key, expiresAtMillis: expiry) }
+            if expiry <= now { stageDelete(key) } else { try stageExpiry(key, expiresAtMillis: expiry) }
         } else if persist && current.expiresAtMillis != nil {
-            stageExpiry(key, expiresAtMillis: nil)
+            try stageExpiry(key, expiresAtMillis: nil)
         }
         if commit() { replyValue(current.value) }
     }
 
     func mget() {
         output.writeArrayHeader(argv.count - 1)
-        for key in argv.dropFirst() { replyValue(ofKey: key) }
+        for key in argv.dropFirst() {
+            // A value that cannot be read is an error element; the other keys still answer.
+            do { try replyValue(ofKey: key) } catch { replyError("ERR \(error.message)") }
+        }
     }
 
     /// MSET / MSETNX: one batch, so all keys are set or none, also after a crash.
@@ -230,9 +233,9 @@ extension ClientSession {
         if onlyIfNoneExist { output.writeInteger(1) } else { output.writeOK() }
     }
 
-    func append() {
+    func append() throws(StoreError) {
         let key = argv[1]
-        let current = lookup(key)
+        let current = try lookup(key)
         var value = current?.value ?? []
         guard checkSizes(key: key, valueLength: value.count + argv[2].readableBytes) else { return }
         value.append(contentsOf: argv[2].readableBytesView)
@@ -241,12 +244,12 @@ extension ClientSession {
     }
 
     /// GETRANGE / SUBSTR key start end, with Redis's clamping of negative and large offsets.
-    func getRange() {
+    func getRange() throws(StoreError) {
         guard var start = argv[2].integerValue, var end = argv[3].integerValue else {
             replyError(ErrorReply.notInteger)
             return
         }
-        let value = lookup(argv[1])?.value ?? []
+        let value = try lookup(argv[1])?.value ?? []
         let length = value.count
         if start < 0 && end < 0 && start > end {
             output.writeBulk([])
@@ -264,7 +267,7 @@ extension ClientSession {
         output.writeBulk(value[start...end], length: end - start + 1)
     }
 
-    func setRange() {
+    func setRange() throws(StoreError) {
         let key = argv[1]
         guard let offset = argv[2].integerValue else {
             replyError(ErrorReply.notInteger)
@@ -275,7 +278,7 @@ extension ClientSession {
             return
         }
         let patch = argv[3]
-        let current = lookup(key)
+        let current = try lookup(key)
         if patch.readableBytes == 0 {
             output.writeInteger(current?.value.count ?? 0)
             return
@@ -295,7 +298,7 @@ extension ClientSession {
     }
 
     /// INCRBY / DECRBY: the increment comes from the third argument.
-    func incrementBy(argumentSign: Int) {
+    func incrementBy(argumentSign: Int) throws(StoreError) {
         guard let amount = argv[2].integerValue else {
             replyError(ErrorReply.notInteger)
             return
@@ -305,18 +308,18 @@ extension ClientSession {
                 replyError("ERR decrement would overflow")
                 return
             }
-            incrementBy(-amount)
+            try incrementBy(-amount)
         } else {
-            incrementBy(amount)
+            try incrementBy(amount)
         }
     }
 
     /// INCR family: the value must be a strict integer; the expiry is kept. Outside EXEC the
     /// engine reads, adds and writes in one step (`Store.updateDeferred`): one lock, one lookup.
-    func incrementBy(_ amount: Int) {
+    func incrementBy(_ amount: Int) throws(StoreError) {
         let key = argv[1]
         guard checkSizes(key: key, valueLength: 0) else { return }
-        guard overlay == nil else { return incrementStaged(key, by: amount) }
+        guard overlay == nil else { return try incrementStaged(key, by: amount) }
         var outcome = IncrementOutcome.notInteger
         do {
             let ticket = try key.withUnsafeReadableBytes { keyBytes in
@@ -352,8 +355,8 @@ extension ClientSession {
     }
 
     /// INCR inside EXEC: read through the transaction's overlay, stage the sum.
-    private func incrementStaged(_ key: ByteBuffer, by amount: Int) {
-        guard let current = lookup(key) else {
+    private func incrementStaged(_ key: ByteBuffer, by amount: Int) throws(StoreError) {
+        guard let current = try lookup(key) else {
             stageIncrement(key, sum: amount, expiresAtMillis: nil)
             return
         }
@@ -408,13 +411,13 @@ extension ClientSession {
         return digits.count - position
     }
 
-    func incrementByFloat() {
+    func incrementByFloat() throws(StoreError) {
         let key = argv[1]
         guard let amount = argv[2].doubleValue else {
             replyError(ErrorReply.notFloat)
             return
         }
-        let current = lookup(key)
+        let current = try lookup(key)
         var number = 0.0
         if let value = current?.value {
             guard let parsed = ByteBuffer(bytes: value).doubleValue else {

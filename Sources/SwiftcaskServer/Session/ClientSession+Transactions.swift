@@ -74,7 +74,7 @@ extension ClientSession {
             command.split(into: &argv)
             // Queued commands passed lookup and arity checks when they were queued.
             guard let entry = state.registry.entry(named: argv[0]) else { continue }
-            dispatch(entry.id)
+            dispatchReportingDamage(entry.id)
             counters.totalCommandsProcessed += 1
         }
         let staged = overlay!.batch

@@ -104,7 +104,7 @@ final class ClientSession {
         }
         refreshKeyspace()
         let errorsBefore = counters.errorReplies
-        dispatch(entry.id)
+        dispatchReportingDamage(entry.id)
         // One clock read per command: each duration runs from the previous command's end
         // (or the read's start), so it includes this command's decoding.
         let finished = SystemClock.monotonicNanos()
