@@ -41,33 +41,35 @@ import Testing
         let sparePath = directory.file(SpareSegmentFile.fileName)
         writeFile(sparePath, [UInt8](repeating: 0x5A, count: 4096))
         let store = try Store(directory: directory.path, options: testOptions(segmentBytes: Self.segmentBytes))
-        // Recovery deleted it; the one there now is the fresh spare made for the first write.
-        #expect(fileSize(sparePath) == Self.segmentBytes)
-        #expect(readFile(sparePath).allSatisfy { $0 == 0 })
+        #expect(!FileSystem.fileExists(sparePath))
         try store.put("alpha", "1")
         #expect(try store.get("alpha") == bytes("1"))
         try store.close()
     }
 
-    /// In the other modes the spare is only preallocated, and rotation renames it just the same.
+    /// In the other modes the spare is only preallocated, and only once the active segment is
+    /// three quarters full; rotation renames it just the same.
     @Test(arguments: [Durability.everysec, .no])
     func otherModesRotateIntoPreallocatedSpares(durability: Durability) throws {
         let directory = TemporaryDirectory()
         let sparePath = directory.file(SpareSegmentFile.fileName)
         let store = try Store(directory: directory.path, options: testOptions(durability: durability, segmentBytes: Self.segmentBytes))
-        #expect(fileSize(sparePath) == Self.segmentBytes)
-        let spareInode = inode(of: sparePath)
         let value = [UInt8](repeating: 1, count: 10_000)
-        for index in 0..<300 { try store.put(bytes("key\(index)"), value) }
+        try store.put(bytes("key0"), value)
+        #expect(!FileSystem.fileExists(sparePath), "no spare while the segment is nearly empty")
+        // Past three quarters of the first segment: the maintenance thread makes the spare.
+        for index in 1..<80 { try store.put(bytes("key\(index)"), value) }
+        #expect(waitForFile(sparePath, size: Self.segmentBytes), "the maintenance thread makes the spare")
+        let spareInode = inode(of: sparePath)
+        for index in 80..<120 { try store.put(bytes("key\(index)"), value) }
         try store.sync()
         let segments = try segmentFiles(in: directory.path)
-        #expect(segments.count >= 3)
-        #expect(inode(of: segments[0]) == spareInode, "the first segment is the renamed spare")
-        #expect(waitForFile(sparePath, size: Self.segmentBytes), "the maintenance thread makes the next spare")
+        #expect(segments.count == 2)
+        #expect(inode(of: segments[1]) == spareInode, "the second segment is the renamed spare")
         try store.close()
         #expect(!FileSystem.fileExists(sparePath))
         let reopened = try Store(directory: directory.path, options: testOptions(segmentBytes: Self.segmentBytes))
-        for index in 0..<300 { #expect(try reopened.get(bytes("key\(index)")) == value) }
+        for index in 0..<120 { #expect(try reopened.get(bytes("key\(index)")) == value) }
         try reopened.close()
     }
 

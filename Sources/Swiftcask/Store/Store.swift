@@ -29,8 +29,8 @@ public final class Store: Sendable {
         }
         self.lockFile = lockFile
         let core = self.core
-        if core.active == nil {
-            // The first write creates a segment: have it ready.
+        if options.durability == .always && core.active == nil {
+            // The first write creates a segment: have it zero-filled already.
             core.prepareSpareSegment()
         }
         committer = BackgroundThread(name: "swiftcask-commit") { core.runCommitter() }

@@ -59,10 +59,13 @@ extension StoreCore {
         monitor.unlock()
     }
 
-    /// Once writes have started, keep the next segment ready (see `SpareSegmentFile`). Lock held.
+    /// Whether to make the next segment now (see `SpareSegmentFile`). Lock held. With `.always`
+    /// as soon as writes have started: zero-filling takes a while. Otherwise once the active
+    /// segment is three quarters full (noticed within one maintenance interval): preallocation
+    /// is quick, and the disk does not carry an empty segment for the rest of the time.
     private func spareSegmentIsWanted(now: UInt64) -> Bool {
-        spareSegment == nil && active != nil
-            && failure == nil && !isClosing && now >= spareRetryNotBeforeNanos
+        guard spareSegment == nil, let active, failure == nil, !isClosing, now >= spareRetryNotBeforeNanos else { return false }
+        return options.durability == .always || active.appendEnd >= active.capacity - active.capacity / 4
     }
 
     /// Makes the spare segment; call without the lock. A failure (a full disk) is logged and
