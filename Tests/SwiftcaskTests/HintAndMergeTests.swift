@@ -433,10 +433,9 @@ import Testing
         for index in 0..<2000 { try store.put(bytes("gone-\(index)"), bytes("v"), expiresAtMillis: past) }
         for index in 0..<100 { try store.put(bytes("stays-\(index)"), bytes("v")) }
         try store.put(bytes("stays-expiring"), bytes("v"), expiresAtMillis: Clock.unixMillis() + 3_600_000)
-        // Nobody reads the expired keys; the cycle must remove them (bounded wait, polled; the
-        // bound is generous because parallel tests can starve the maintenance thread of CPU).
+        // Nobody reads the expired keys; the cycle must remove them (bounded wait, polled).
         var polls = 0
-        while store.count > 101 && polls < 4000 {
+        while store.count > 101 && polls < 1000 {
             Clock.sleep(nanoseconds: 5_000_000)
             polls += 1
         }

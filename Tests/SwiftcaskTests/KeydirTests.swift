@@ -113,6 +113,30 @@ struct KeydirTests {
         #expect(bytesPerKey >= 20 && bytesPerKey <= 48, "bytes per key \(bytesPerKey)")
     }
 
+    /// A sampler (active expiry, the TTL estimate) sees entries still in the draining table of
+    /// an unfinished resize: they move only as inserts come, and a store may stop inserting.
+    @Test func samplingReachesTheDrainingTableOfAResize() {
+        let keydir = Keydir()
+        var key: UInt32 = 0
+        while !keydir.isResizing || key < 1_000 {
+            keydir.upsert(entry(key: key, hash: key &* 2_654_435_761)) { $0.offset == key }
+            key += 1
+        }
+        var seen = Set<UInt32>()
+        keydir.sample(startingAt: 0, slotsMax: Int.max) { entry in
+            seen.insert(entry.offset)
+            return true
+        }
+        #expect(keydir.isResizing)
+        #expect(seen.count == keydir.count, "every live entry, in either table, is reachable")
+        var visits = 0
+        keydir.sample(startingAt: 0, slotsMax: Int.max) { _ in
+            visits += 1
+            return visits < 10
+        }
+        #expect(visits == 10, "a visit that returns false stops the sampling in either table")
+    }
+
     /// SCAN: every key present throughout is returned, even when the table grows mid-scan.
     @Test func scanReturnsEveryKeyAcrossResizes() {
         let keydir = Keydir()

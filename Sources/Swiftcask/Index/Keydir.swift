@@ -213,14 +213,22 @@ final class Keydir {
         return found
     }
 
-    /// Visits live entries of the main table from slot `start` (modulo its size) for at most
-    /// `slotsMax` slots, while `visit` returns true.
+    /// Visits live entries from slot `start` (modulo the table's size) for at most `slotsMax`
+    /// slots of the main table, then as many of the draining one during a resize (its entries
+    /// move only as inserts come, so without this a store that stopped writing would never
+    /// show them to a sampler), while `visit` returns true.
     func sample(startingAt start: Int, slotsMax: Int, _ visit: (KeydirEntry) -> Bool) {
-        let slots = min(slotsMax, primary.capacity)
-        for step in 0..<slots {
-            let entry = primary.slots[(start &+ step) & primary.mask]
-            if entry.isLive && !visit(entry) { return }
+        guard Self.sample(primary, startingAt: start, slotsMax: slotsMax, visit), let draining else { return }
+        _ = Self.sample(draining, startingAt: start, slotsMax: slotsMax, visit)
+    }
+
+    /// False when `visit` asked to stop.
+    private static func sample(_ table: KeydirTable, startingAt start: Int, slotsMax: Int, _ visit: (KeydirEntry) -> Bool) -> Bool {
+        for step in 0..<min(slotsMax, table.capacity) {
+            let entry = table.slots[(start &+ step) & table.mask]
+            if entry.isLive && !visit(entry) { return false }
         }
+        return true
     }
 
     /// Inlined: every insert asks, and almost every time the answer is no.
