@@ -115,6 +115,11 @@ final class StoreCore: @unchecked Sendable {
         self.backend = backend
     }
 
+    /// The store's threads are joined by then (`Store.close`), so nobody waits on the monitor.
+    deinit {
+        monitor.deallocate()
+    }
+
     // MARK: records and keys
 
     /// The start of the record an index entry points at: in the segment's map once written,
