@@ -1,6 +1,7 @@
 // CRC32C (Castagnoli, reflected polynomial 0x82F63B78) with a hardware path.
 // The only C here with a loop in it: Swift has no portable access to the SSE4.2 CRC32 instruction.
 #include "CShims.h"
+#include <pthread.h>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -17,11 +18,10 @@ static void crc32c_build_table(void) {
 }
 
 uint32_t sc_crc32c_software(uint32_t crc, const void *data, size_t length) {
-    static int table_ready = 0;
-    if (!__atomic_load_n(&table_ready, __ATOMIC_ACQUIRE)) {
-        crc32c_build_table();  // idempotent: racing builders write identical values
-        __atomic_store_n(&table_ready, 1, __ATOMIC_RELEASE);
-    }
+    // Built once: racing builders would write identical values, but a race is still undefined
+    // behaviour (ThreadSanitizer flagged two tests building it at once).
+    static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+    pthread_once(&table_once, crc32c_build_table);
     const uint8_t *bytes = data;
     crc = ~crc;
     for (size_t i = 0; i < length; i++) crc = crc32c_table[(crc ^ bytes[i]) & 0xFF] ^ (crc >> 8);
