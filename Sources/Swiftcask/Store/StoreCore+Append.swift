@@ -32,6 +32,8 @@ extension StoreCore {
             }
             buffer.attach(to: active!, at: active!.appendEnd)
             current = buffer
+            // Checked once per buffer, not per record: the spare is ready before rotation needs it.
+            if spareSegmentIsDue { monitor.signalMaintenance() }
         }
     }
 

@@ -59,12 +59,17 @@ extension StoreCore {
         monitor.unlock()
     }
 
-    /// Whether to make the next segment now (see `SpareSegmentFile`). Lock held. With `.always`
-    /// as soon as writes have started: zero-filling takes a while. Otherwise once the active
-    /// segment is three quarters full (noticed within one maintenance interval): preallocation
-    /// is quick, and the disk does not carry an empty segment for the rest of the time.
+    /// Whether to make the next segment now (see `SpareSegmentFile`). Lock held.
     private func spareSegmentIsWanted(now: UInt64) -> Bool {
-        guard spareSegment == nil, let active, failure == nil, !isClosing, now >= spareRetryNotBeforeNanos else { return false }
+        guard failure == nil, !isClosing, now >= spareRetryNotBeforeNanos else { return false }
+        return spareSegmentIsDue
+    }
+
+    /// With `.always` as soon as writes have started: zero-filling takes a while. Otherwise once
+    /// the active segment is three quarters full: preallocation is quick, and the disk does not
+    /// carry an empty segment for the rest of the time. Lock held.
+    var spareSegmentIsDue: Bool {
+        guard spareSegment == nil, let active else { return false }
         return options.durability == .always || active.appendEnd >= active.capacity - active.capacity / 4
     }
 
