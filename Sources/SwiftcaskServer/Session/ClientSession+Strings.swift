@@ -321,55 +321,45 @@ extension ClientSession {
         guard checkSizes(key: key, valueLength: 0) else { return }
         guard overlay == nil else { return try incrementStaged(key, by: amount) }
         var outcome = IncrementOutcome.notInteger
-        do {
-            let ticket = try key.withUnsafeReadableBytes { keyBytes in
+        let ticket = try key.withUnsafeReadableBytes { keyBytes in
+            Result { () throws(StoreError) in
                 try store.updateDeferred(key: keyBytes, in: keyspace, maxValueBytes: Self.decimalDigitsMax) { current, replacement in
-                    guard let value = current.map({ RESPInteger.parse($0.value) }) ?? 0 else { return .keep }
-                    let (sum, overflow) = value.addingReportingOverflow(amount)
-                    guard !overflow else {
-                        outcome = .overflow
-                        return .keep
-                    }
-                    outcome = .sum(sum)
+                    outcome = Self.increment(current?.value, by: amount)
+                    guard case .sum(let sum) = outcome else { return .keep }
                     return .put(length: Self.formatDecimal(sum, intoStartOf: replacement), expiresAtMillis: current?.expiresAtMillis)
                 }
             }
-            if let ticket { pendingTicket = ticket }
-        } catch {
-            replyError("ERR \(error)")
-            return
-        }
-        switch outcome {
-        case .notInteger: replyError(ErrorReply.notInteger)
-        case .overflow: replyError(ErrorReply.overflow)
-        case .sum(let sum):
-            touch(key, in: keyspace)
-            output.writeInteger(sum)
-        }
+        }.get()
+        if let ticket { pendingTicket = ticket }
+        guard case .sum(let sum) = outcome else { return replyIncrementFailure(outcome) }
+        touch(key, in: keyspace)
+        output.writeInteger(sum)
     }
 
-    private enum IncrementOutcome {
+    private enum IncrementOutcome: Equatable {
         case notInteger
         case overflow
         case sum(Int)
     }
 
+    /// `value` (nil: the key is absent, which counts as 0) plus `amount`.
+    private static func increment(_ value: UnsafeRawBufferPointer?, by amount: Int) -> IncrementOutcome {
+        guard let current = value.map({ RESPInteger.parse($0) }) ?? 0 else { return .notInteger }
+        let (sum, overflow) = current.addingReportingOverflow(amount)
+        return overflow ? .overflow : .sum(sum)
+    }
+
+    private func replyIncrementFailure(_ outcome: IncrementOutcome) {
+        replyError(outcome == .overflow ? ErrorReply.overflow : ErrorReply.notInteger)
+    }
+
     /// INCR inside EXEC: read through the transaction's overlay, stage the sum.
     private func incrementStaged(_ key: ByteBuffer, by amount: Int) throws(StoreError) {
-        guard let current = try lookup(key) else {
-            stageIncrement(key, sum: amount, expiresAtMillis: nil)
-            return
-        }
-        guard let value = RESPInteger.parse(current.value) else {
-            replyError(ErrorReply.notInteger)
-            return
-        }
-        let (sum, overflow) = value.addingReportingOverflow(amount)
-        guard !overflow else {
-            replyError(ErrorReply.overflow)
-            return
-        }
-        stageIncrement(key, sum: sum, expiresAtMillis: current.expiresAtMillis)
+        let current = try lookup(key)
+        let outcome = current.map { current in current.value.withUnsafeBytes { Self.increment($0, by: amount) } }
+            ?? Self.increment(nil, by: amount)
+        guard case .sum(let sum) = outcome else { return replyIncrementFailure(outcome) }
+        stageIncrement(key, sum: sum, expiresAtMillis: current?.expiresAtMillis)
     }
 
     private func stageIncrement(_ key: ByteBuffer, sum: Int, expiresAtMillis: Int64?) {
