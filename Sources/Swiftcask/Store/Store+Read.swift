@@ -124,8 +124,7 @@ extension Store {
     public func info(forKey key: UnsafeRawBufferPointer, in keyspace: Keyspace = .default) -> EntryInfo? {
         core.monitor.withLock {
             guard !core.isClosed, let entry = core.liveEntry(key, keyspace.rawValue) else { return nil }
-            let expiry = entry.hasExpiry ? core.expiry(of: entry) : 0
-            return EntryInfo(valueLength: entry.valueLength, expiresAtMillis: expiry == 0 ? nil : expiry)
+            return EntryInfo(valueLength: entry.valueLength, expiresAtMillis: core.expiresAtMillis(of: entry))
         }
     }
 

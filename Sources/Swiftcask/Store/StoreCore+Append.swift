@@ -215,8 +215,7 @@ extension StoreCore {
         let existing = liveEntry(key, keyspace, hash: hash)
         var borrowed: BorrowedEntry?
         if let existing {
-            let expiresAt = existing.hasExpiry ? expiry(of: existing) : 0
-            borrowed = BorrowedEntry(value: try verifiedValue(of: existing, keyLength: key.count), expiresAtMillis: expiresAt == 0 ? nil : expiresAt)
+            borrowed = BorrowedEntry(value: try verifiedValue(of: existing, keyLength: key.count), expiresAtMillis: expiresAtMillis(of: existing))
         }
         let buffer = current.unsafelyUnwrapped
         let valueStart = buffer.bytes + buffer.used + SegmentFormat.recordHeaderBytes + key.count

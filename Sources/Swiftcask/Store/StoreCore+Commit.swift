@@ -139,10 +139,7 @@ extension StoreCore {
     private func performRound(_ scratch: CommitterScratch, synchronizing: Bool, alsoSync: Segment?, caller: AppendCaller) -> IOFailure? {
         do {
             if !scratch.created.isEmpty {
-                scratch.chunks.removeAll(keepingCapacity: true)
-                scratch.descriptors.removeAll(keepingCapacity: true)
-                for segment in scratch.created { scratch.descriptors.append(segment.file.descriptor) }
-                try backend.write(scratch.chunks, synchronizing: scratch.descriptors, for: caller)
+                try synchronizeData(of: scratch.created, scratch, caller: caller)
                 try backend.synchronizeDirectory(directory)
             }
             // Segments sealed with no buffer in this round: their data went out in earlier rounds.
@@ -164,16 +161,19 @@ extension StoreCore {
                 try backend.write(scratch.chunks, synchronizing: scratch.descriptors, for: caller)
                 if sealsNow { try seal(segment, caller: caller) }
             }
-            if let alsoSync {
-                scratch.chunks.removeAll(keepingCapacity: true)
-                scratch.descriptors.removeAll(keepingCapacity: true)
-                scratch.descriptors.append(alsoSync.file.descriptor)
-                try backend.write(scratch.chunks, synchronizing: scratch.descriptors, for: caller)
-            }
+            if let alsoSync { try synchronizeData(of: CollectionOfOne(alsoSync), scratch, caller: caller) }
             return nil
         } catch {
             return error
         }
+    }
+
+    /// fdatasyncs `segments` through the backend without writing anything (scratch reused).
+    private func synchronizeData(of segments: some Sequence<Segment>, _ scratch: CommitterScratch, caller: AppendCaller) throws(IOFailure) {
+        scratch.chunks.removeAll(keepingCapacity: true)
+        scratch.descriptors.removeAll(keepingCapacity: true)
+        for segment in segments { scratch.descriptors.append(segment.file.descriptor) }
+        try backend.write(scratch.chunks, synchronizing: scratch.descriptors, for: caller)
     }
 
     /// Makes a rotated segment final: data synced (through the backend, like every data

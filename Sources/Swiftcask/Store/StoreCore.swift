@@ -202,6 +202,13 @@ final class StoreCore: @unchecked Sendable {
         Int64(littleEndian: recordStart(entry).loadUnaligned(fromByteOffset: SegmentFormat.recordExpiryOffset, as: Int64.self))
     }
 
+    /// When an entry expires (Unix milliseconds), nil when never.
+    func expiresAtMillis(of entry: KeydirEntry) -> Int64? {
+        guard entry.hasExpiry else { return nil }
+        let expiresAt = expiry(of: entry)
+        return expiresAt == 0 ? nil : expiresAt
+    }
+
     /// Removes an entry from the index and counts its record as dead.
     func forget(_ entry: KeydirEntry, keyLength: Int, keyspace: UInt8) {
         keydir.remove(hash: entry.hash) { $0.segmentID == entry.segmentID && $0.offset == entry.offset }
