@@ -13,6 +13,13 @@
 //                  one record load whose address came from the index (ns per get = per pair)
 //   get-shaped-x4  the same with 4 independent gets interleaved: how much of the two-miss cost
 //                  the CPU can overlap when a caller has several keys in hand
+//   get-sequence-wN  a benchmark's read loop: independent keys, one get after another (each
+//                  key's index line comes from a list read in order, not from the last get),
+//                  each get = index load, record load, a CRC32C check of a 136-byte record
+//                  (17 crc32 steps, as a Swiftcask read verifies) and N instructions of other
+//                  work that does not depend on the record (hashing, locking, calls). With
+//                  N = 0 the CPU runs the next get's misses under this one's; the question is
+//                  how short a get must be for that to happen (a Swiftcask get is ~550).
 //
 // Each chase follows a random cyclic permutation of 64-byte lines (Sattolo's algorithm), so
 // every load's address comes from the previous load: no prefetching, no overlap, nothing the
@@ -36,7 +43,10 @@ enum {
     WRITE_CHUNK_BYTES = 1 << 20,   // pwrite granularity when building the file
     PASSES_MAX = 101,
     GET_CHAINS_MAX = 4,            // independent gets interleaved in the get-shaped-x4 case
+    RECORD_CHECK_WORDS = 17,       // 8-byte crc32 steps over a 136-byte record
 };
+// Instructions of record-independent work per get in the get-sequence cases.
+static const int SEQUENCE_WORK[] = { 0, 100, 250, 550 };
 static const size_t HUGE_PAGE_BYTES = 2u << 20;
 
 struct options {
@@ -130,6 +140,47 @@ static void get_passes(const char *index, const char *data, long gets, int chain
         if (p >= 0) ns[p] = (now_seconds() - start) * 1e9 / (double)(rounds * chains);
     }
     for (int c = 0; c < chains; c++) chase_sink = offset[c];
+}
+
+// The record check: 17 dependent crc32 steps over the record's words (SSE4.2 where present).
+#if defined(__x86_64__)
+__attribute__((target("sse4.2")))
+static uint64_t check_record(const char *record) {
+    uint64_t crc = 0;
+    for (int w = 0; w < RECORD_CHECK_WORDS; w++) crc = __builtin_ia32_crc32di(crc, ((const uint64_t *)record)[w]);
+    return crc;
+}
+#else
+static uint64_t check_record(const char *record) {
+    uint64_t crc = 0;
+    for (int w = 0; w < RECORD_CHECK_WORDS; w++) crc = (crc ^ ((const uint64_t *)record)[w]) * 0x100000001B3ull;
+    return crc;
+}
+#endif
+
+// get-sequence: `lines[i]` is the index line of get i (a random order, read sequentially, as a
+// benchmark reads its key list), so no get's addresses depend on an earlier get. `work` single-
+// cycle instructions per get (four independent chains) stand for the rest of a get's code; they
+// depend only on the loop counter, never on a record.
+static void sequence_passes(const char *index, const char *data, size_t data_bytes, const uint32_t *lines,
+                            long gets, int work, int passes, double *ns) {
+    const uint64_t record_max = data_bytes - RECORD_CHECK_WORDS * sizeof(uint64_t);   // stays in the map
+    uint64_t sum = 0;
+    for (int p = -1; p < passes; p++) {
+        double start = now_seconds();
+        for (long i = 0; i < gets; i++) {
+            uint64_t record = *(const volatile uint64_t *)(index + (uint64_t)lines[i] * LINE_BYTES);
+            if (record > record_max) record = record_max;
+            sum += check_record(data + record);
+            uint64_t a = (uint64_t)i, b = a, c = a, d = a;   // four chains: room for ILP
+            for (int k = 0; k < work; k += 4)
+                __asm__ volatile("add %4, %0\n\tadd %4, %1\n\txor %4, %2\n\txor %4, %3"
+                                 : "+r"(a), "+r"(b), "+r"(c), "+r"(d) : "r"((uint64_t)k));
+            sum += a ^ b ^ c ^ d;
+        }
+        if (p >= 0) ns[p] = (now_seconds() - start) * 1e9 / (double)gets;
+    }
+    chase_sink = sum;
 }
 
 static int compare_double(const void *a, const void *b) {
@@ -250,5 +301,18 @@ int main(int argc, char **argv) {
     get_passes(index, data, o.loads / 2, GET_CHAINS_MAX, o.passes, ns);
     snprintf(note, sizeof note, "%d independent gets interleaved (misses may overlap)", GET_CHAINS_MAX);
     report(&o, "get-shaped-x4", "get", o.index_mib + o.data_mib, ns, note);
+
+    // (e) independent gets one after another, as a benchmark's read loop issues them.
+    long sequence_gets = o.loads / 2 < (long)index_lines ? o.loads / 2 : (long)index_lines;
+    uint32_t *order = random_cycle(index_lines);   // a permutation of the index lines
+    for (size_t i = 0; i < sizeof SEQUENCE_WORK / sizeof *SEQUENCE_WORK; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "get-sequence-w%d", SEQUENCE_WORK[i]);
+        sequence_passes(index, data, data_bytes, order, sequence_gets, SEQUENCE_WORK[i], o.passes, ns);
+        snprintf(note, sizeof note, "independent keys; 136-byte CRC check + %d instructions of other work per get",
+                 SEQUENCE_WORK[i]);
+        report(&o, name, "get", o.index_mib + o.data_mib, ns, note);
+    }
+    free(order);
     return 0;
 }
