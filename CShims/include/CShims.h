@@ -75,6 +75,8 @@ static inline int sc_open(const char *path, int flags, int mode) { return open(p
 int sc_fallocate(int fd, int64_t offset, int64_t length);
 /// pthread_setname_np for the calling thread (needs _GNU_SOURCE, hence out of line).
 int sc_set_current_thread_name(const char *name);
+/// setpriority for the calling thread alone (gettid needs _GNU_SOURCE): 0 or -1 with errno.
+int sc_set_current_thread_niceness(int niceness);
 static inline int sc_flock_exclusive_nonblocking(int fd) { return flock(fd, LOCK_EX | LOCK_NB); }
 static inline int sc_flock_unlock(int fd) { return flock(fd, LOCK_UN); }
 

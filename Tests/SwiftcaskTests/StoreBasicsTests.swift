@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Swiftcask
 
@@ -98,6 +99,29 @@ import Testing
         try first.close()
         let second = try Store(directory: directory.path, options: testOptions())
         try second.close()
+    }
+
+    @Test func maintenanceThreadRunsAtTheConfiguredNiceness() throws {
+        let directory = TemporaryDirectory()
+        var options = testOptions()
+        // 19, the boundary, and a value no other test uses, so the thread found is this store's.
+        options.maintenanceNiceness = StoreOptions.maintenanceNicenessMax
+        let store = try Store(directory: directory.path, options: options)
+        try store.put("a", "b")
+        // A merge runs on the maintenance thread: once it returns, the thread has started.
+        _ = try store.merge()
+        #expect(maintenanceThreadNicenesses().contains(StoreOptions.maintenanceNicenessMax))
+        try store.close()
+    }
+
+    @Test(arguments: [Int32(-1), StoreOptions.maintenanceNicenessMax + 1])
+    func nicenessOutsideLinuxRangeIsRefused(niceness: Int32) throws {
+        let directory = TemporaryDirectory()
+        var options = testOptions()
+        options.maintenanceNiceness = niceness
+        let error = #expect(throws: StoreError.self) { try Store(directory: directory.path, options: options) }
+        #expect(error?.code == .invalidOptions)
+        #expect(error?.message.contains("maintenanceNiceness") == true)
     }
 
     @Test func closedStoreRefusesWork() throws {
@@ -239,5 +263,19 @@ import Testing
         #expect(store.count == count + 1)
         try store.close()
         prefetchAll()
+    }
+}
+
+/// The nice values of this process's threads named swiftcask-maint (field 19 of
+/// /proc/self/task/TID/stat, counted after the parenthesised name).
+private func maintenanceThreadNicenesses() -> [Int32] {
+    guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return [] }
+    return tasks.compactMap { task -> Int32? in
+        guard let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"),
+              stat[stat.index(after: open)..<close] == "swiftcask-maint" else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // fields[0] is the state (stat field 3), so the nice value (field 19) is fields[16].
+        return fields.count > 16 ? Int32(fields[16]) : nil
     }
 }

@@ -45,6 +45,11 @@ final class BackgroundThread: @unchecked Sendable {
         return (thread, result)
     }
 
+    /// Sets the calling thread's nice value (only that thread's); the error when refused.
+    static func setCurrentThreadNiceness(_ niceness: Int32) -> Errno? {
+        sc_set_current_thread_niceness(niceness) == 0 ? nil : Errno.current
+    }
+
     func join() {
         pthread_join(thread, nil)
     }

@@ -6,6 +6,9 @@ extension StoreCore {
 
     /// Runs until shutdown; call on the maintenance thread without holding the lock.
     func runMaintenance() {
+        if options.maintenanceNiceness > 0, let error = BackgroundThread.setCurrentThreadNiceness(options.maintenanceNiceness) {
+            logger.warning("cannot lower the maintenance thread's priority to nice \(options.maintenanceNiceness) (\(error)); it runs at the process's priority")
+        }
         monitor.lock()
         var lastMergeFailureNanos: UInt64?
         while !isClosing {
