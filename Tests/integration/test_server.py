@@ -322,7 +322,7 @@ def persistence_fields(client):
 
 def test_bgrewriteaof_merges_garbage_and_moves_the_persistence_fields(make_server):
     # 3 rounds over 20,000 keys of 200 bytes: about 13 one-MiB segments, two thirds garbage
-    # (under the automatic merge's 16 MiB trigger, so only BGREWRITEAOF merges).
+    # (under the automatic merge's 64 MiB trigger, so only BGREWRITEAOF merges).
     server = make_server("--segment-size", "1mb").start()
     client = server.client()
     value = "v" * 200

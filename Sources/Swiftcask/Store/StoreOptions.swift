@@ -34,8 +34,9 @@ public struct StoreOptions: Sendable {
     public var autoMerge = true
     /// Auto-merge when dead bytes are at least this fraction of sealed segments' bytes.
     public var mergeTriggerDeadRatio = 0.5
-    /// ... and at least this many bytes (so small stores are not rewritten for nothing).
-    public var mergeTriggerDeadBytes = 16 * 1024 * 1024
+    /// ... and at least this many bytes (so small stores are not rewritten for nothing; Redis's
+    /// `auto-aof-rewrite-min-size` is the same 64 MiB).
+    public var mergeTriggerDeadBytes = 64 * 1024 * 1024
     /// Merge copy rate limit, so foreground writes keep the disk; 0 = unlimited.
     public var mergeBytesPerSecondMax = 64 * 1024 * 1024
     /// The maintenance thread's nice value (0 = the process's own, up to 19 = lowest): merges,
