@@ -32,6 +32,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("protected-mode"), help: "yes: refuse non-loopback clients when no password is set (default: yes).") var protectedMode: String?
     @Option(name: .customLong("slowlog-log-slower-than"), help: "Microseconds above which commands enter the slow log; -1 disables (default: 10000).") var slowlogLogSlowerThan: String?
     @Option(name: .customLong("slowlog-max-len"), help: "Entries kept in the slow log (default: 128).") var slowlogMaxLen: String?
+    @Option(name: .customLong("auto-aof-rewrite-percentage"), help: "Merge automatically once sealed segments have grown this many percent over their live data; 0 disables (default: 100).") var autoAofRewritePercentage: String?
+    @Option(name: .customLong("auto-aof-rewrite-min-size"), help: "... and hold at least this many dead bytes (default: 64mb).") var autoAofRewriteMinSize: String?
 
     func run() async throws {
         var configuration = ServerConfiguration()
@@ -53,6 +55,7 @@ struct ServerCommand: AsyncParsableCommand {
                 ("client-output-buffer-limit", clientOutputBufferLimit), ("io-backend", ioBackend),
                 ("segment-size", segmentSize), ("loglevel", loglevel), ("protected-mode", protectedMode),
                 ("slowlog-log-slower-than", slowlogLogSlowerThan), ("slowlog-max-len", slowlogMaxLen),
+                ("auto-aof-rewrite-percentage", autoAofRewritePercentage), ("auto-aof-rewrite-min-size", autoAofRewriteMinSize),
             ]
             for case let (name, value?) in flags {
                 try ConfigParameter.named(name)!.apply(value, to: &configuration)

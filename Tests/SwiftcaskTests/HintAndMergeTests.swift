@@ -3,6 +3,14 @@ import Testing
 @testable import Swiftcask
 
 @Suite struct HintAndMergeTests {
+    /// Smallest segments, merges only on request and unthrottled.
+    func manualMergeOptions(backend: IOBackendChoice = .posix) -> StoreOptions {
+        var options = testOptions(backend: backend, segmentBytes: Limits.segmentBytesMin)
+        options.autoMerge = false
+        options.mergeBytesPerSecondMax = 0
+        return options
+    }
+
     func fill(_ store: Store, keys: Int, rounds: Int, deleteEvery: Int = 0) throws -> [String: [UInt8]] {
         var model: [String: [UInt8]] = [:]
         for round in 0..<rounds {
@@ -302,9 +310,7 @@ import Testing
     @Test(arguments: allBackends)
     func mergeReclaimsSpaceAndKeepsContents(backend: IOBackendChoice) throws {
         let directory = TemporaryDirectory()
-        var options = testOptions(backend: backend, segmentBytes: Limits.segmentBytesMin)
-        options.autoMerge = false
-        options.mergeBytesPerSecondMax = 0
+        let options = manualMergeOptions(backend: backend)
         let store = try Store(directory: directory.path, options: options)
         // Written first, so they sit in a sealed segment the merge rewrites.
         let now = Clock.unixMillis()
@@ -339,9 +345,7 @@ import Testing
     /// ends with its last write, before and after a reopen, whatever the interleaving.
     @Test func mergeSwitchOverInStepsKeepsConcurrentWrites() throws {
         let directory = TemporaryDirectory()
-        var options = testOptions(segmentBytes: Limits.segmentBytesMin)
-        options.autoMerge = false
-        options.mergeBytesPerSecondMax = 0
+        let options = manualMergeOptions()
         let store = try Store(directory: directory.path, options: options)
         let keys = StoreCore.switchOverMovesPerLock * 3
         var model = try fill(store, keys: keys, rounds: 2)
@@ -375,9 +379,7 @@ import Testing
     @Test(arguments: MergeStep.allCases)
     func crashAtEveryMergeStep(step: MergeStep) throws {
         let directory = TemporaryDirectory()
-        var options = testOptions(segmentBytes: Limits.segmentBytesMin)
-        options.autoMerge = false
-        options.mergeBytesPerSecondMax = 0
+        var options = manualMergeOptions()
         options.mergeStopAfter = step
         let store = try Store(directory: directory.path, options: options)
         let model = try fill(store, keys: 400, rounds: 5, deleteEvery: 4)
@@ -410,10 +412,16 @@ import Testing
         options.mergeBytesPerSecondMax = 0
         let store = try Store(directory: directory.path, options: options)
         let model = try fill(store, keys: 200, rounds: 20)
+        try expectAnAutomaticMerge(store, keeping: model)
+    }
+
+    /// Writes (so segments keep rotating) until a merge has completed, at most 500 × 10 ms;
+    /// then the store must hold `model` plus the key written, and closes.
+    private func expectAnAutomaticMerge(_ store: Store, keeping model: [String: [UInt8]]) throws {
         try store.put("nudge", "x")
         var attempts = 0
         while store.statistics.mergesCompleted == 0 && attempts < 500 {
-            try store.put("nudge", "x")  // keeps rotating segments while we wait
+            try store.put("nudge", "x")
             attempts += 1
             Clock.sleep(nanoseconds: 10_000_000)
         }
@@ -422,6 +430,29 @@ import Testing
         expected["nudge"] = bytes("x")
         try expectContents(store, expected)
         try store.close()
+    }
+
+    @Test func mergeTriggersChangeWhileTheStoreRuns() throws {
+        let directory = TemporaryDirectory()
+        let options = manualMergeOptions()
+        let store = try Store(directory: directory.path, options: options)
+        let model = try fill(store, keys: 200, rounds: 20)
+        #expect(store.statistics.mergesCompleted == 0)
+        #expect(store.mergeTriggers.isEnabled == false)
+
+        // Ratios outside (0, 1] and negative byte counts are refused and change nothing.
+        for invalid in [MergeTriggers(isEnabled: true, deadRatio: 0, deadBytes: 0),
+                        MergeTriggers(isEnabled: true, deadRatio: 1.01, deadBytes: 0),
+                        MergeTriggers(isEnabled: true, deadRatio: 0.5, deadBytes: -1)] {
+            let error = #expect(throws: StoreError.self) { try store.setMergeTriggers(invalid) }
+            #expect(error?.code == .invalidOptions)
+        }
+        #expect(store.mergeTriggers.isEnabled == false)
+
+        let enabled = MergeTriggers(isEnabled: true, deadRatio: 0.5, deadBytes: 64 * 1024)
+        try store.setMergeTriggers(enabled)
+        #expect(store.mergeTriggers == enabled)
+        try expectAnAutomaticMerge(store, keeping: model)
     }
 
     @Test func activeExpiryCollectsUntouchedKeys() throws {

@@ -259,7 +259,8 @@ def test_help_lists_every_flag_with_defaults():
     for flag in ["--bind", "--port", "--dir", "--appendfsync", "--threads", "--maxclients", "--requirepass",
                  "--databases", "--proto-max-bulk-len", "--client-query-buffer-limit",
                  "--client-output-buffer-limit", "--io-backend", "--segment-size", "--loglevel",
-                 "--fsync-on-event-loop", "--protected-mode", "--slowlog-log-slower-than", "--slowlog-max-len"]:
+                 "--fsync-on-event-loop", "--protected-mode", "--slowlog-log-slower-than", "--slowlog-max-len",
+                 "--auto-aof-rewrite-percentage", "--auto-aof-rewrite-min-size"]:
         assert flag in output
     assert "default: 6379" in output
 
@@ -320,6 +321,43 @@ def persistence_fields(client):
     return client.info("persistence")
 
 
+def fields_after_a_merge(client):
+    """INFO persistence once a merge has completed and none runs (or after MERGE_POLLS_MAX polls)."""
+    fields = persistence_fields(client)
+    for _ in range(MERGE_POLLS_MAX):
+        if fields["aof_rewrites"] >= 1 and fields["aof_rewrite_in_progress"] == 0:
+            break
+        time.sleep(0.05)
+        fields = persistence_fields(client)
+    return fields
+
+
+def test_auto_aof_rewrite_settings_start_merges_and_change_at_runtime(make_server):
+    # Automatic merges off by flag: garbage piles up and no merge runs; CONFIG SET turns them
+    # on with a threshold the garbage already passes, and a merge follows without BGREWRITEAOF.
+    server = make_server("--segment-size", "1mb", "--auto-aof-rewrite-percentage", "0").start()
+    client = server.client()
+    assert client.config_get("auto-aof-rewrite-*") == {
+        "auto-aof-rewrite-percentage": "0", "auto-aof-rewrite-min-size": str(64 * 1024 * 1024)}
+    value = "v" * 200
+    for round_number in range(3):
+        pipe = client.pipeline(transaction=False)
+        for index in range(10000):
+            pipe.set(f"key:{index}", f"{round_number}:{value}")
+        assert all(pipe.execute())
+    before = persistence_fields(client)
+    assert before["aof_rewrites"] == 0 and before["swiftcask_space_amplification"] > 2
+    with pytest.raises(redis.ResponseError, match="auto-aof-rewrite-percentage must not be negative"):
+        client.config_set("auto-aof-rewrite-percentage", "-1")
+    assert client.config_set("auto-aof-rewrite-min-size", "1mb") is True
+    assert client.config_set("auto-aof-rewrite-percentage", "100") is True
+    assert client.config_get("auto-aof-rewrite-min-size") == {"auto-aof-rewrite-min-size": str(1 << 20)}
+    after = fields_after_a_merge(client)
+    assert after["aof_rewrites"] >= 1
+    assert after["swiftcask_space_amplification"] < before["swiftcask_space_amplification"]
+    assert client.get("key:9999") == f"2:{value}".encode()
+
+
 def test_bgrewriteaof_merges_garbage_and_moves_the_persistence_fields(make_server):
     # 3 rounds over 20,000 keys of 200 bytes: about 13 one-MiB segments, two thirds garbage
     # (under the automatic merge's 64 MiB trigger, so only BGREWRITEAOF merges).
@@ -336,12 +374,7 @@ def test_bgrewriteaof_merges_garbage_and_moves_the_persistence_fields(make_serve
     assert before["aof_rewrites"] == 0 and before["aof_rewrite_in_progress"] == 0
     assert before["swiftcask_dead_bytes"] > 0 and before["swiftcask_space_amplification"] > 2
     assert client.bgrewriteaof() is True  # redis-py's reading of "Background append only file rewriting started"
-    after = before
-    for _ in range(MERGE_POLLS_MAX):
-        after = persistence_fields(client)
-        if after["aof_rewrites"] >= 1 and after["aof_rewrite_in_progress"] == 0:
-            break
-        time.sleep(0.05)
+    after = fields_after_a_merge(client)
     assert after["aof_rewrites"] == 1 and after["swiftcask_merges_completed"] == 1
     assert after["aof_last_bgrewrite_status"] == "ok"
     assert after["swiftcask_merge_reclaimed_bytes"] > 0

@@ -12,6 +12,21 @@ extension Store {
         }
     }
 
+    /// When automatic merges start (see `MergeTriggers`).
+    public var mergeTriggers: MergeTriggers {
+        core.monitor.withLock { core.mergeTriggers }
+    }
+
+    /// Changes when automatic merges start, from the next check on; a merge running goes on.
+    public func setMergeTriggers(_ triggers: MergeTriggers) throws(StoreError) {
+        try triggers.validate()
+        core.monitor.withLock {
+            core.mergeTriggers = triggers
+            // Lower thresholds may already be met: let the maintenance thread look now.
+            core.monitor.signalMaintenance()
+        }
+    }
+
     /// Runs a merge of every sealed segment and waits for it.
     public func merge() throws(StoreError) -> MergeReport {
         try core.monitor.withLock { () throws(StoreError) -> MergeReport in

@@ -106,9 +106,8 @@ extension StoreCore {
     }
 
     private func automaticMergeIsDue() -> Bool {
-        guard options.autoMerge else { return false }
+        guard mergeTriggers.isEnabled else { return false }
         let (dead, total) = sealedGarbage
-        return total > 0 && dead >= options.mergeTriggerDeadBytes
-            && Double(dead) >= Double(total) * options.mergeTriggerDeadRatio
+        return mergeTriggers.areMet(deadBytes: dead, totalBytes: total)
     }
 }

@@ -79,6 +79,8 @@ final class StoreCore: @unchecked Sendable {
     /// Sealed segments whose hint file is still to be written.
     var segmentsNeedingHints: [Segment] = []
     var mergeRequested = false
+    /// Starts as `options` say; `Store.setMergeTriggers` changes it.
+    var mergeTriggers: MergeTriggers
     var mergeInProgress = false
     var lastMergeStartNanos: UInt64 = 0
     /// Starts at open, so the first active expiry cycle runs one interval after it.
@@ -113,6 +115,7 @@ final class StoreCore: @unchecked Sendable {
         self.directory = directory
         self.options = options
         self.backend = backend
+        self.mergeTriggers = options.mergeTriggers
     }
 
     /// The store's threads are joined by then (`Store.close`), so nobody waits on the monitor.

@@ -58,6 +58,11 @@ public struct StoreOptions: Sendable {
 
     public init() {}
 
+    /// The three merge settings above, as the store starts with them.
+    var mergeTriggers: MergeTriggers {
+        MergeTriggers(isEnabled: autoMerge, deadRatio: mergeTriggerDeadRatio, deadBytes: mergeTriggerDeadBytes)
+    }
+
     /// The largest nice value Linux accepts.
     public static let maintenanceNicenessMax: Int32 = 19
 
@@ -74,11 +79,9 @@ public struct StoreOptions: Sendable {
         guard groupRecordsMax >= 1 else { throw StoreError(.invalidOptions, "groupRecordsMax must be at least 1") }
         guard everysecIntervalMillis >= 1 else { throw StoreError(.invalidOptions, "everysecIntervalMillis must be at least 1") }
         guard writeBehindMillis >= 0 else { throw StoreError(.invalidOptions, "writeBehindMillis must not be negative") }
-        guard mergeTriggerDeadRatio > 0 && mergeTriggerDeadRatio <= 1 else {
-            throw StoreError(.invalidOptions, "mergeTriggerDeadRatio must be in (0, 1], got \(mergeTriggerDeadRatio)")
-        }
-        guard mergeTriggerDeadBytes >= 0, mergeBytesPerSecondMax >= 0 else {
-            throw StoreError(.invalidOptions, "merge triggers and rate limits must not be negative")
+        try mergeTriggers.validate()
+        guard mergeBytesPerSecondMax >= 0 else {
+            throw StoreError(.invalidOptions, "mergeBytesPerSecondMax must not be negative, got \(mergeBytesPerSecondMax)")
         }
         guard maintenanceNiceness >= 0 && maintenanceNiceness <= Self.maintenanceNicenessMax else {
             throw StoreError(.invalidOptions, "maintenanceNiceness must be between 0 and \(Self.maintenanceNicenessMax), got \(maintenanceNiceness)")

@@ -75,6 +75,12 @@ public struct ConfigParameter: Sendable {
         ConfigParameter("slowlog-log-slower-than", true, { String($0.slowlogLogSlowerThanMicros) }) { config, text in
             config.slowlogLogSlowerThanMicros = try integer(text, "slowlog-log-slower-than")
         },
+        ConfigParameter("auto-aof-rewrite-percentage", true, { String($0.autoAofRewritePercentage) }) { config, text in
+            config.autoAofRewritePercentage = try integer(text, "auto-aof-rewrite-percentage")
+        },
+        ConfigParameter("auto-aof-rewrite-min-size", true, { String($0.autoAofRewriteMinSizeBytes) }) { config, text in
+            config.autoAofRewriteMinSizeBytes = try memory(text, "auto-aof-rewrite-min-size")
+        },
         ConfigParameter("slowlog-max-len", true, { String($0.slowlogMaxLen) }) { config, text in
             config.slowlogMaxLen = try integer(text, "slowlog-max-len")
         },

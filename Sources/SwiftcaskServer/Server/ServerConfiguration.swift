@@ -28,6 +28,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var protectedMode: Bool = true
     public var slowlogLogSlowerThanMicros: Int = 10_000
     public var slowlogMaxLen: Int = 128
+    /// Redis's AOF rewrite triggers, applied to merges: a merge starts once the sealed segments
+    /// have grown this many percent over their live data (0 turns automatic merges off) …
+    public var autoAofRewritePercentage: Int = 100
+    /// … and hold at least this many dead bytes.
+    public var autoAofRewriteMinSizeBytes: Int = 64 * 1024 * 1024
 
     /// Largest `databases`: keyspaces 0...254 are usable, 255 holds server metadata.
     public static let databasesMax = 255
@@ -53,6 +58,23 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard clientOutputBufferLimitBytes >= 64 * 1024 else { throw ConfigError("client-output-buffer-limit must be at least 64kb") }
         guard segmentSizeBytes >= 1024 * 1024 else { throw ConfigError("segment-size must be at least 1mb") }
         guard !bind.isEmpty else { throw ConfigError("bind needs at least one address") }
+        guard autoAofRewritePercentage >= 0 else {
+            throw ConfigError("auto-aof-rewrite-percentage must not be negative, got \(autoAofRewritePercentage)")
+        }
+        guard autoAofRewriteMinSizeBytes >= 0 else {
+            throw ConfigError("auto-aof-rewrite-min-size must not be negative, got \(autoAofRewriteMinSizeBytes)")
+        }
+    }
+
+    /// The engine's merge triggers for the two `auto-aof-rewrite-*` values. Growth of p percent
+    /// over the live bytes, all of it dead, leaves dead bytes at p / (100 + p) of the total:
+    /// Redis's default of 100 % is the engine's default ratio of one half.
+    public var mergeTriggers: MergeTriggers {
+        let percentage = Double(autoAofRewritePercentage)
+        return MergeTriggers(
+            isEnabled: autoAofRewritePercentage > 0,
+            deadRatio: autoAofRewritePercentage > 0 ? percentage / (100 + percentage) : 0.5,
+            deadBytes: autoAofRewriteMinSizeBytes)
     }
 
     var requiresPassword: Bool { !requirePass.isEmpty }

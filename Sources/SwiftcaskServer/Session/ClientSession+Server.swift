@@ -80,6 +80,12 @@ extension ClientSession {
                 return
             }
         }
+        do {
+            try store.setMergeTriggers(updated.mergeTriggers)
+        } catch {
+            replyError("ERR CONFIG SET failed (possibly related to argument 'auto-aof-rewrite-percentage') - \(error.message)")
+            return
+        }
         state.configuration.withLock { $0 = updated }
         state.slowlogThresholdMicros.store(updated.slowlogLogSlowerThanMicros, ordering: .relaxed)
         state.slowLog.withLock { $0.trim(to: updated.slowlogMaxLen) }
