@@ -16,6 +16,7 @@ struct CompactCommand: ParsableCommand {
             let report = try ProgressBar.spinning("compacting") { try store.merge() }
             let after = store.statistics
             print("merged \(report.inputSegments) segments (\(Formatting.bytes(report.bytesBefore))) into \(report.outputSegments) segments (\(Formatting.bytes(report.bytesAfter)))")
+            print("listed by hints    \(report.inputSegmentsListedByHints) of \(report.inputSegments) segments (the rest scanned)")
             print("records copied     \(Formatting.grouped(report.recordsCopied))")
             print("bytes reclaimed    \(Formatting.bytes(report.reclaimedBytes))")
             print("duration           \(Formatting.fixed(report.seconds * 1000, digits: 1)) ms")

@@ -271,6 +271,8 @@ def test_compact_reclaims_overwritten_records(data_dir):
         load(data_dir, b"".join(resp("SET", f"k{i}", f"{round_}" * 100) for i in range(500)))
     output = run("compact", directory=data_dir).stdout.decode()
     assert "merged 3 segments" in output and "records copied     500" in output, output
+    # Each load ended with a close, which wrote the hint of the segment it sealed.
+    assert "listed by hints    3 of 3 segments" in output, output
     stats = run("stats", directory=data_dir).stdout.decode()
     assert re.search(r"^dead bytes\s+0 bytes$", stats, re.M), stats
     assert run("get", "k42", directory=data_dir).stdout == b"2" * 100 + b"\n"

@@ -1,6 +1,8 @@
 /// What a merge did.
 public struct MergeReport: Sendable, CustomStringConvertible {
     public var inputSegments: Int
+    /// Inputs whose records to check came from their hint files (the others were scanned).
+    public var inputSegmentsListedByHints: Int
     public var outputSegments: Int
     /// Bytes of the input segment files.
     public var bytesBefore: Int
@@ -14,7 +16,7 @@ public struct MergeReport: Sendable, CustomStringConvertible {
     public var reclaimedBytes: Int { bytesBefore - bytesAfter }
 
     public var description: String {
-        "\(inputSegments) segments (\(bytesBefore) bytes) -> \(outputSegments) segments (\(bytesAfter) bytes), \(recordsCopied) records copied, \(reclaimedBytes) bytes reclaimed in \(Int(seconds * 1000)) ms"
+        "\(inputSegments) segments (\(bytesBefore) bytes, \(inputSegmentsListedByHints) listed by hints) -> \(outputSegments) segments (\(bytesAfter) bytes), \(recordsCopied) records copied, \(reclaimedBytes) bytes reclaimed in \(Int(seconds * 1000)) ms"
     }
 }
 

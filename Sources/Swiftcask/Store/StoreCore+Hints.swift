@@ -42,8 +42,9 @@ extension StoreCore {
     }
 
     /// The segment's hint, validated; nil (logged) when it is missing or unusable and the
-    /// segment must be scanned.
-    func usableHint(for segment: Segment) -> UsableHint? {
+    /// segment must be scanned. `dataBytes`: the segment's size the hint must record (a file
+    /// opened at recovery is its data; a live sealed segment keeps its preallocated capacity).
+    func usableHint(for segment: Segment, dataBytes: Int? = nil) -> UsableHint? {
         let path = hintPath(forSegment: segment.id)
         guard !options.ignoreHintFiles, FileSystem.fileExists(path) else { return nil }
         do {
@@ -56,7 +57,7 @@ extension StoreCore {
             }
             let map = try MappedRegion(file: file, length: size)
             map.adviseSequential()
-            switch HintFile.validate(map.bytes, segmentID: segment.id, segmentBytes: segment.capacity, hashSeed: hasher.seed) {
+            switch HintFile.validate(map.bytes, segmentID: segment.id, segmentBytes: dataBytes ?? segment.capacity, hashSeed: hasher.seed) {
             case .failure(let rejection):
                 logger.warning("hint \(path) is unusable (\(rejection)); scanning segment \(segment.id)")
                 return nil

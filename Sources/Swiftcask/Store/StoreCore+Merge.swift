@@ -7,7 +7,8 @@
 ///
 /// Crash safety, step by step (a crash between any two leaves a store that opens with the
 /// same contents):
-/// 1. Copy live records to `<id>.seg.tmp` files with fresh ids that replay right after the
+/// 1. Find the live records (listed by each input's hint, or by a scan where it has none)
+///    and copy them to `<id>.seg.tmp` files with fresh ids that replay right after the
 ///    last input (`replayAfter`); write their hints as `<id>.hint.tmp`; fsync. Recovery
 ///    deletes `*.tmp`.
 /// 2. Rename hints, then segments, to their final names; fsync the directory. From here the
@@ -42,7 +43,7 @@ extension StoreCore {
             return prefix
         }
         guard !inputs.isEmpty else {
-            return .success(MergeReport(inputSegments: 0, outputSegments: 0, bytesBefore: 0, bytesAfter: 0, recordsCopied: 0, recordsSupersededDuringMerge: 0, seconds: 0))
+            return .success(MergeReport(inputSegments: 0, inputSegmentsListedByHints: 0, outputSegments: 0, bytesBefore: 0, bytesAfter: 0, recordsCopied: 0, recordsSupersededDuringMerge: 0, seconds: 0))
         }
         let writer = MergeOutputWriter(
             directory: directory, segmentBytes: options.segmentBytes,
@@ -50,11 +51,14 @@ extension StoreCore {
             allocateID: { self.monitor.withLock { self.allocateSegmentID() } })
         var moves: [(old: KeydirEntry, id: UInt32, offset: UInt32)] = []
         var copiedBytes = 0
+        var listedByHints = 0
         // Once the outputs have their final names they are part of the store: never discarded.
         var committed = false
         do {
             for input in inputs {
-                try copyLiveRecords(of: input, into: writer, moves: &moves, copiedBytes: &copiedBytes, started: started)
+                if try copyLiveRecords(of: input, into: writer, moves: &moves, copiedBytes: &copiedBytes, started: started) {
+                    listedByHints += 1
+                }
             }
             let outputs = try writer.finish()
             let maps = try writeOutputHints(outputs)
@@ -68,7 +72,7 @@ extension StoreCore {
             let bytesBefore = inputs.reduce(0) { $0 + $1.appendEnd }
             let bytesAfter = outputs.reduce(0) { $0 + $1.size }
             let report = MergeReport(
-                inputSegments: inputs.count, outputSegments: outputs.count, bytesBefore: bytesBefore, bytesAfter: bytesAfter,
+                inputSegments: inputs.count, inputSegmentsListedByHints: listedByHints, outputSegments: outputs.count, bytesBefore: bytesBefore, bytesAfter: bytesAfter,
                 recordsCopied: moves.count, recordsSupersededDuringMerge: superseded,
                 seconds: Double(Clock.monotonicNanos() - started) / 1e9)
             monitor.withLock {
@@ -99,29 +103,49 @@ extension StoreCore {
     }
 
     /// Copies the records of `input` that the index still points at (and that have not expired).
+    /// The records to check come from the segment's hint when it has a usable one: hashes
+    /// without reading or hashing keys, and (hint sorted by hash) index lookups that walk the
+    /// table in slot order instead of missing the cache once per record. The live records
+    /// found that way are copied once the whole hint is checked, in file order: copying them
+    /// in hash order read the segment at random, 6× slower when most records were live.
+    /// Without a hint, a scan checks and copies chunk by chunk. Returns whether the hint
+    /// listed the records.
     private func copyLiveRecords(
         of input: Segment, into writer: MergeOutputWriter, moves: inout [(old: KeydirEntry, id: UInt32, offset: UInt32)],
         copiedBytes: inout Int, started: UInt64
-    ) throws {
+    ) throws -> Bool {
         let bytes = UnsafeRawBufferPointer(rebasing: input.map.bytes[0..<input.appendEnd])
+        let hint = usableHint(for: input, dataBytes: input.appendEnd)
         var offset = SegmentFormat.headerBytes
+        var hintIndex = 0
         var candidates: [(offset: Int, header: RecordHeader, hash: UInt32)] = []
         var live: [(offset: Int, length: Int, entry: KeydirEntry)] = []
-        while offset < bytes.count {
-            // Headers and hashes without the lock (a sealed segment does not change), so the
-            // hold only looks keys up.
+        while hint.map({ hintIndex < $0.count }) ?? (offset < bytes.count) {
+            // Headers and hashes without the lock (a sealed segment and its hint do not
+            // change), so the hold only looks keys up.
             candidates.removeAll(keepingCapacity: true)
-            var checked = 0
-            while offset < bytes.count && checked < Self.mergeRecordsPerLock {
-                let header = RecordHeader.decodeHeaderUnchecked(bytes.baseAddress! + offset)
-                if header.flags.isDisjoint(with: [.tombstone, .keyspaceCleared]) {
-                    let key = UnsafeRawBufferPointer(rebasing: bytes[(offset + SegmentFormat.recordHeaderBytes)..<(offset + SegmentFormat.recordHeaderBytes + header.keyLength)])
-                    candidates.append((offset, header, hash(key, header.keyspace)))
+            if let hint {
+                let end = min(hint.count, hintIndex + Self.mergeRecordsPerLock)
+                for index in hintIndex..<end {
+                    let entry = HintFile.entry(hint.map.bytes, at: index)
+                    if entry.header.flags.isDisjoint(with: [.tombstone, .keyspaceCleared]) {
+                        candidates.append((entry.offset, entry.header, entry.hash))
+                    }
                 }
-                offset += header.recordLength
-                checked += 1
+                hintIndex = end
+            } else {
+                var checked = 0
+                while offset < bytes.count && checked < Self.mergeRecordsPerLock {
+                    let header = RecordHeader.decodeHeaderUnchecked(bytes.baseAddress! + offset)
+                    if header.flags.isDisjoint(with: [.tombstone, .keyspaceCleared]) {
+                        let key = UnsafeRawBufferPointer(rebasing: bytes[(offset + SegmentFormat.recordHeaderBytes)..<(offset + SegmentFormat.recordHeaderBytes + header.keyLength)])
+                        candidates.append((offset, header, hash(key, header.keyspace)))
+                    }
+                    offset += header.recordLength
+                    checked += 1
+                }
             }
-            live.removeAll(keepingCapacity: true)
+            if hint == nil { live.removeAll(keepingCapacity: true) }
             let nowMillis = Clock.unixMillis()
             let closing = monitor.withLock { () -> Bool in
                 forEachPrefetchingSlots(candidates.indices, hash: { candidates[$0].hash }) { index in
@@ -139,13 +163,31 @@ extension StoreCore {
                 return isClosing
             }
             if closing { throw StoreError(.closed, "merge abandoned: the store is closing") }
-            for record in live {
-                let placed = try writer.append(UnsafeRawBufferPointer(rebasing: bytes[record.offset..<(record.offset + record.length)]))
-                moves.append((record.entry, placed.id, UInt32(placed.offset)))
-                copiedBytes += record.length
-            }
-            throttle(copiedBytes: copiedBytes, since: started)
+            if hint == nil { try copy(live[...], of: bytes, into: writer, moves: &moves, copiedBytes: &copiedBytes, started: started) }
         }
+        guard hint != nil else { return false }
+        StableRadixSort.sort(&live, byKey: { UInt32($0.offset) })
+        var next = 0
+        while next < live.count {
+            let end = min(live.count, next + Self.mergeRecordsPerLock)
+            try copy(live[next..<end], of: bytes, into: writer, moves: &moves, copiedBytes: &copiedBytes, started: started)
+            next = end
+        }
+        return true
+    }
+
+    /// Appends `records` of an input segment to the merge outputs, then keeps to the copy rate.
+    private func copy(
+        _ records: ArraySlice<(offset: Int, length: Int, entry: KeydirEntry)>, of bytes: UnsafeRawBufferPointer,
+        into writer: MergeOutputWriter, moves: inout [(old: KeydirEntry, id: UInt32, offset: UInt32)],
+        copiedBytes: inout Int, started: UInt64
+    ) throws {
+        for record in records {
+            let placed = try writer.append(UnsafeRawBufferPointer(rebasing: bytes[record.offset..<(record.offset + record.length)]))
+            moves.append((record.entry, placed.id, UInt32(placed.offset)))
+            copiedBytes += record.length
+        }
+        throttle(copiedBytes: copiedBytes, since: started)
     }
 
     /// Visits `indices` in order, with the index slots of the next `mergeLookupsPrefetched`
