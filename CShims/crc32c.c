@@ -33,6 +33,19 @@ __attribute__((target("sse4.2")))
 static uint32_t crc32c_hardware(uint32_t crc, const void *data, size_t length) {
     const uint8_t *bytes = data;
     uint64_t state = ~crc;
+    // Four words per iteration: the crc32 chain's latency is the same, but a record check
+    // (136 bytes) runs about half the instructions, which leaves the CPU's out-of-order window
+    // room for the next read's loads.
+    while (length >= 32) {
+        uint64_t words[4];
+        __builtin_memcpy(words, bytes, 32);
+        state = __builtin_ia32_crc32di(state, words[0]);
+        state = __builtin_ia32_crc32di(state, words[1]);
+        state = __builtin_ia32_crc32di(state, words[2]);
+        state = __builtin_ia32_crc32di(state, words[3]);
+        bytes += 32;
+        length -= 32;
+    }
     while (length >= 8) {
         uint64_t word;
         __builtin_memcpy(&word, bytes, 8);
@@ -40,12 +53,10 @@ static uint32_t crc32c_hardware(uint32_t crc, const void *data, size_t length) {
         bytes += 8;
         length -= 8;
     }
-    uint32_t state32 = (uint32_t)state;
-    while (length > 0) {
-        state32 = __builtin_ia32_crc32qi(state32, *bytes);
-        bytes++;
-        length--;
-    }
+    // Under 8 bytes left: one 4-byte step if there are 4, then single bytes.
+    uint32_t state32 = (uint32_t)state, half;
+    if (length & 4) { __builtin_memcpy(&half, bytes, 4); state32 = __builtin_ia32_crc32si(state32, half); bytes += 4; }
+    for (size_t i = 0; i < (length & 3); i++) state32 = __builtin_ia32_crc32qi(state32, bytes[i]);
     return ~state32;
 }
 
@@ -56,13 +67,17 @@ static int cpu_has_sse42(void) {
 }
 #endif
 
+#if defined(__x86_64__)
+// -1 until the first call probes the CPU, then 0 or 1.
+static int hardware_support = -1;
+#endif
+
 int sc_crc32c_is_hardware_accelerated(void) {
 #if defined(__x86_64__)
-    static int cached = -1;
-    int value = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    int value = __atomic_load_n(&hardware_support, __ATOMIC_RELAXED);
     if (value < 0) {
         value = cpu_has_sse42();
-        __atomic_store_n(&cached, value, __ATOMIC_RELAXED);
+        __atomic_store_n(&hardware_support, value, __ATOMIC_RELAXED);
     }
     return value;
 #else
@@ -70,9 +85,20 @@ int sc_crc32c_is_hardware_accelerated(void) {
 #endif
 }
 
-uint32_t sc_crc32c(uint32_t crc, const void *data, size_t length) {
+// Everything but the common case, out of line, so sc_crc32c itself needs no stack frame.
+__attribute__((noinline))
+static uint32_t crc32c_probing_or_software(uint32_t crc, const void *data, size_t length) {
 #if defined(__x86_64__)
     if (sc_crc32c_is_hardware_accelerated()) return crc32c_hardware(crc, data, length);
 #endif
     return sc_crc32c_software(crc, data, length);
+}
+
+uint32_t sc_crc32c(uint32_t crc, const void *data, size_t length) {
+#if defined(__x86_64__)
+    if (__builtin_expect(__atomic_load_n(&hardware_support, __ATOMIC_RELAXED) > 0, 1)) {
+        return crc32c_hardware(crc, data, length);
+    }
+#endif
+    return crc32c_probing_or_software(crc, data, length);
 }

@@ -32,11 +32,18 @@ struct CRC32CTests {
         }
     }
 
+    /// Every length through a few 32-byte blocks (the hardware loop's unit), each tail of 8-,
+    /// 4- and 1-byte steps, at every misalignment of the start within a word.
     @Test func hardwareAndSoftwareAgreeOnOddLengths() {
-        for length in 0..<70 {
-            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
-            let software = bytes.withUnsafeBytes { sc_crc32c_software(0, $0.baseAddress, $0.count) }
-            #expect(CRC32C.checksum(bytes) == software, "length \(length)")
+        let buffer = (0..<208).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
+        buffer.withUnsafeBytes { all in
+            for start in 0..<8 {
+                for length in 0...(200 - start) {
+                    let bytes = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
+                    let software = sc_crc32c_software(0, bytes.baseAddress, bytes.count)
+                    #expect(CRC32C.checksum(bytes) == software, "start \(start), length \(length)")
+                }
+            }
         }
     }
 }
