@@ -30,10 +30,7 @@ public final class SwiftcaskServer: Sendable {
         options.durability = configuration.appendfsync
         options.segmentBytes = configuration.segmentSizeBytes
         options.ioBackend = configuration.ioBackend
-        let triggers = configuration.mergeTriggers
-        options.autoMerge = triggers.isEnabled
-        options.mergeTriggerDeadRatio = triggers.deadRatio
-        options.mergeTriggerDeadBytes = triggers.deadBytes
+        options.mergeTriggers = configuration.mergeTriggers
         options.logger = logger
         let store = try Store(directory: configuration.directory, options: options)
         self.configuration = configuration

@@ -24,8 +24,9 @@ public struct MergeTriggers: Sendable, Equatable {
         }
     }
 
-    /// Whether sealed segments holding `dead` of `total` bytes call for a merge.
-    func areMet(deadBytes dead: Int, totalBytes total: Int) -> Bool {
-        isEnabled && total > 0 && dead >= deadBytes && Double(dead) >= Double(total) * deadRatio
+    /// Whether sealed segments holding `dead` of `total` bytes pass both thresholds (whether
+    /// automatic merges are enabled at all is `isEnabled`).
+    func thresholdsAreMet(deadBytes dead: Int, totalBytes total: Int) -> Bool {
+        total > 0 && dead >= deadBytes && Double(dead) >= Double(total) * deadRatio
     }
 }

@@ -108,6 +108,6 @@ extension StoreCore {
     private func automaticMergeIsDue() -> Bool {
         guard mergeTriggers.isEnabled else { return false }
         let (dead, total) = sealedGarbage
-        return mergeTriggers.areMet(deadBytes: dead, totalBytes: total)
+        return mergeTriggers.thresholdsAreMet(deadBytes: dead, totalBytes: total)
     }
 }

@@ -20,6 +20,9 @@
 ///    inputs a crash leaves are the newest ones, so every tombstone they hold still follows
 ///    the puts it deletes. Unlinked files stay readable through maps readers still hold.
 extension StoreCore {
+    /// Records a merge drops whatever the index says: its inputs are a prefix of the replay
+    /// order, so nothing older survives for a tombstone or a keyspace clear to act on.
+    static let flagsNeverCopied: RecordFlags = [.tombstone, .keyspaceCleared]
     /// Records checked for liveness per lock acquisition.
     static let mergeRecordsPerLock = 512
     /// How far ahead of the key being looked up (or moved) the merge prefetches index slots:
@@ -128,7 +131,7 @@ extension StoreCore {
                 let end = min(hint.count, hintIndex + Self.mergeRecordsPerLock)
                 for index in hintIndex..<end {
                     let entry = HintFile.entry(hint.map.bytes, at: index)
-                    if entry.header.flags.isDisjoint(with: [.tombstone, .keyspaceCleared]) {
+                    if entry.header.flags.isDisjoint(with: Self.flagsNeverCopied) {
                         candidates.append((entry.offset, entry.header, entry.hash))
                     }
                 }
@@ -137,7 +140,7 @@ extension StoreCore {
                 var checked = 0
                 while offset < bytes.count && checked < Self.mergeRecordsPerLock {
                     let header = RecordHeader.decodeHeaderUnchecked(bytes.baseAddress! + offset)
-                    if header.flags.isDisjoint(with: [.tombstone, .keyspaceCleared]) {
+                    if header.flags.isDisjoint(with: Self.flagsNeverCopied) {
                         let key = UnsafeRawBufferPointer(rebasing: bytes[(offset + SegmentFormat.recordHeaderBytes)..<(offset + SegmentFormat.recordHeaderBytes + header.keyLength)])
                         candidates.append((offset, header, hash(key, header.keyspace)))
                     }

@@ -58,9 +58,14 @@ public struct StoreOptions: Sendable {
 
     public init() {}
 
-    /// The three merge settings above, as the store starts with them.
-    var mergeTriggers: MergeTriggers {
-        MergeTriggers(isEnabled: autoMerge, deadRatio: mergeTriggerDeadRatio, deadBytes: mergeTriggerDeadBytes)
+    /// The three merge settings above, as the store starts with them, read or set together.
+    public var mergeTriggers: MergeTriggers {
+        get { MergeTriggers(isEnabled: autoMerge, deadRatio: mergeTriggerDeadRatio, deadBytes: mergeTriggerDeadBytes) }
+        set {
+            autoMerge = newValue.isEnabled
+            mergeTriggerDeadRatio = newValue.deadRatio
+            mergeTriggerDeadBytes = newValue.deadBytes
+        }
     }
 
     /// The largest nice value Linux accepts.
