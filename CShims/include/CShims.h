@@ -77,6 +77,18 @@ int sc_fallocate(int fd, int64_t offset, int64_t length);
 int sc_set_current_thread_name(const char *name);
 /// setpriority for the calling thread alone (gettid needs _GNU_SOURCE): 0 or -1 with errno.
 int sc_set_current_thread_niceness(int niceness);
+/// futex(FUTEX_WAIT_BITSET, private): sleeps while `*word == expected`, until woken or until
+/// `deadline_monotonic_nanos` (absolute, CLOCK_MONOTONIC; negative: no deadline). 0 when woken,
+/// -1 with errno (EAGAIN: the word had changed, ETIMEDOUT, EINTR).
+int sc_futex_wait(uint32_t *word, uint32_t expected, int64_t deadline_monotonic_nanos);
+/// futex(FUTEX_WAKE, private): wakes up to `count` threads sleeping on `word`.
+int sc_futex_wake(uint32_t *word, int32_t count);
+/// The spin-wait hint (x86 `pause`), so a spinning thread yields its core's resources.
+static inline void sc_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 static inline int sc_flock_exclusive_nonblocking(int fd) { return flock(fd, LOCK_EX | LOCK_NB); }
 static inline int sc_flock_unlock(int fd) { return flock(fd, LOCK_UN); }
 
