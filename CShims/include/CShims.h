@@ -56,6 +56,12 @@ static inline int sc_munmap(void *address, size_t length) { return munmap(addres
 static inline int sc_madvise_random(void *address, size_t length) { return madvise(address, length, MADV_RANDOM); }
 static inline int sc_madvise_sequential(void *address, size_t length) { return madvise(address, length, MADV_SEQUENTIAL); }
 static inline int sc_madvise_willneed(void *address, size_t length) { return madvise(address, length, MADV_WILLNEED); }
+static inline int sc_madvise_hugepage(void *address, size_t length) { return madvise(address, length, MADV_HUGEPAGE); }
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22 /* Linux 5.14; older kernels answer EINVAL */
+#endif
+/// Faults every page of the range in for reading, without touching the bytes from user space.
+static inline int sc_madvise_populate_read(void *address, size_t length) { return madvise(address, length, MADV_POPULATE_READ); }
 
 /// Anonymous, private, zero-filled memory (large index tables), with transparent huge pages
 /// requested: a table of millions of slots then costs hundreds of page faults, not millions.

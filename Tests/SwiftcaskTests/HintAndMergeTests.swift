@@ -34,6 +34,29 @@ import Testing
         for (key, value) in model { #expect(try store.get(key) == value, "\(key) \(context)") }
     }
 
+    /// A merge loads each output's page cache in huge folios before copying records into it,
+    /// so the copies are read through 2 MiB pages (where the kernel supports it).
+    @Test(.enabled(if: HugePageMapping.kernelMapsFilesWrittenInHugeChunks()))
+    func mergeOutputsAreMappedWithHugePages() throws {
+        let directory = TemporaryDirectory()
+        var options = manualMergeOptions()
+        options.segmentBytes = 2 * HugePageMapping.hugePageBytes
+        let store = try Store(directory: directory.path, options: options)
+        let value = [UInt8](repeating: 3, count: 1000)
+        // About 9 MiB: two sealed segments to merge, all of it live.
+        let keys = 9000
+        for index in 0..<keys { try store.put(bytes("key\(index)"), value) }
+        let before = Set(try segmentFiles(in: directory.path))
+        let report = try store.merge()
+        #expect(report.outputSegments >= 1)
+        for index in 0..<keys { #expect(try store.get(bytes("key\(index)")) == value) }
+        let outputs = try segmentFiles(in: directory.path).filter { !before.contains($0) }
+        #expect(outputs.count == report.outputSegments)
+        let kilobytes = outputs.map(HugePageMapping.kilobytesMappedWithHugePages).reduce(0, +)
+        #expect(kilobytes >= HugePageMapping.hugePageBytes / 1024)
+        try store.close()
+    }
+
     @Test func reopenReadsHintsNotData() throws {
         let directory = TemporaryDirectory()
         let options = testOptions(segmentBytes: Limits.segmentBytesMin)

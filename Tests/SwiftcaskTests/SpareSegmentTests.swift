@@ -41,25 +41,26 @@ import Testing
         let sparePath = directory.file(SpareSegmentFile.fileName)
         writeFile(sparePath, [UInt8](repeating: 0x5A, count: 4096))
         let store = try Store(directory: directory.path, options: testOptions(segmentBytes: Self.segmentBytes))
-        #expect(!FileSystem.fileExists(sparePath))
+        // The stale file went; the spare there now is a fresh one, made at open.
+        #expect(fileSize(sparePath) == Self.segmentBytes)
+        #expect(readFile(sparePath).allSatisfy { $0 == 0 })
         try store.put("alpha", "1")
         #expect(try store.get("alpha") == bytes("1"))
         try store.close()
     }
 
-    /// In the other modes the spare is only preallocated, and only once the active segment is
-    /// three quarters full; rotation renames it just the same.
+    /// In the other modes the spare is only preallocated; rotation renames it just the same.
     @Test(arguments: [Durability.everysec, .no])
     func otherModesRotateIntoPreallocatedSpares(durability: Durability) throws {
         let directory = TemporaryDirectory()
         let sparePath = directory.file(SpareSegmentFile.fileName)
         let store = try Store(directory: directory.path, options: testOptions(durability: durability, segmentBytes: Self.segmentBytes))
         let value = [UInt8](repeating: 1, count: 10_000)
+        // Made at open, like the zero-filled one, and again once the first is taken.
+        #expect(fileSize(sparePath) == Self.segmentBytes)
         try store.put(bytes("key0"), value)
-        #expect(!FileSystem.fileExists(sparePath), "no spare while the segment is nearly empty")
-        // Past three quarters of the first segment: the maintenance thread makes the spare.
+        #expect(waitForFile(sparePath, size: Self.segmentBytes), "the maintenance thread makes the next spare")
         for index in 1..<80 { try store.put(bytes("key\(index)"), value) }
-        #expect(waitForFile(sparePath, size: Self.segmentBytes), "the maintenance thread makes the spare")
         let spareInode = inode(of: sparePath)
         for index in 80..<120 { try store.put(bytes("key\(index)"), value) }
         try store.sync()
@@ -71,6 +72,26 @@ import Testing
         let reopened = try Store(directory: directory.path, options: testOptions(segmentBytes: Self.segmentBytes))
         for index in 0..<120 { #expect(try reopened.get(bytes("key\(index)")) == value) }
         try reopened.close()
+    }
+
+    /// Where the kernel keeps a file written in 2 MiB writes in 2 MiB folios and maps it with
+    /// 2 MiB pages (ext4 from Linux 6.16, XFS), a segment made from a preallocated spare is read
+    /// that way: its page cache was loaded in huge folios before records went there in small
+    /// writes.
+    @Test(.enabled(if: HugePageMapping.kernelMapsFilesWrittenInHugeChunks()), arguments: [Durability.everysec, .no])
+    func segmentsMadeFromSparesAreMappedWithHugePages(durability: Durability) throws {
+        let segmentBytes = 2 * HugePageMapping.hugePageBytes
+        let directory = TemporaryDirectory()
+        let store = try Store(directory: directory.path, options: testOptions(durability: durability, segmentBytes: segmentBytes))
+        let value = [UInt8](repeating: 7, count: 1000)
+        // About 3 MiB: the first huge page of segment 1 (the spare made at open) fills.
+        let keys = 3000
+        for index in 0..<keys { try store.put(bytes("key\(index)"), value) }
+        try store.sync()
+        for index in 0..<keys { #expect(try store.get(bytes("key\(index)")) == value) }
+        let path = directory.file(SegmentFormat.fileName(segmentID: 1))
+        #expect(HugePageMapping.kilobytesMappedWithHugePages(path) >= HugePageMapping.hugePageBytes / 1024)
+        try store.close()
     }
 
     private func inode(of path: String) -> UInt {

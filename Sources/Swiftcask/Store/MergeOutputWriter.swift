@@ -51,10 +51,13 @@ final class MergeOutputWriter {
         return (outputs[index].id, offset)
     }
 
-    /// Writes what is staged, fsyncs every output, and returns them.
+    /// Writes what is staged, trims every output to its records, fsyncs it, and returns them.
     func finish() throws(IOFailure) -> [Output] {
         try flushStaging()
-        for output in outputs { try output.file.synchronize() }
+        for output in outputs {
+            try output.file.truncate(to: output.size)
+            try output.file.synchronize()
+        }
         return outputs
     }
 
@@ -74,6 +77,12 @@ final class MergeOutputWriter {
         let temporaryPath = finalPath + Self.temporarySuffix
         let file = try SystemFile.open(temporaryPath, writable: true, create: true)
         try file.truncate(to: 0)
+        // Like a spare segment: the copies are read at random for as long as they live, so
+        // their page cache is loaded in huge folios first (`finish` trims the file to its
+        // records). Without the space for that, the output is written as it comes.
+        if (try? file.preallocate(length: segmentBytes)) != nil {
+            MappedRegion.loadPageCacheInHugeFolios(of: file, length: segmentBytes)
+        }
         var header = [UInt8](repeating: 0, count: SegmentFormat.headerBytes)
         SegmentHeader(segmentID: id, replayAfter: anchor).encode(into: &header)
         outputs.append(Output(id: id, temporaryPath: temporaryPath, finalPath: finalPath, file: file, size: 0))

@@ -29,8 +29,9 @@ public final class Store: Sendable {
         }
         self.lockFile = lockFile
         let core = self.core
-        if options.durability == .always && core.active == nil {
-            // The first write creates a segment: have it zero-filled already.
+        if core.active == nil {
+            // The first write creates a segment: have it ready (zero-filled with `.always`, its
+            // page cache in huge folios in every mode; see `SpareSegmentFile`).
             core.prepareSpareSegment()
         }
         committer = BackgroundThread(name: "swiftcask-commit") { core.runCommitter() }

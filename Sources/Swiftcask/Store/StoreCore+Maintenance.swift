@@ -12,19 +12,20 @@ extension StoreCore {
         monitor.lock()
         var lastMergeFailureNanos: UInt64?
         while !isClosing {
+            // The spare first: the next rotation wants it soon, a hint only the next open.
+            let now = Clock.monotonicNanos()
+            if spareSegmentIsWanted(now: now) {
+                monitor.unlock()
+                prepareSpareSegment()
+                monitor.lock()
+                continue
+            }
             if !segmentsNeedingHints.isEmpty {
                 let segment = segmentsNeedingHints.removeFirst()
                 monitor.unlock()
                 do { try writeHint(for: segment) } catch {
                     logger.warning("cannot write the hint of segment \(segment.id) (\(error)); it will be scanned at the next open")
                 }
-                monitor.lock()
-                continue
-            }
-            let now = Clock.monotonicNanos()
-            if spareSegmentIsWanted(now: now) {
-                monitor.unlock()
-                prepareSpareSegment()
                 monitor.lock()
                 continue
             }
@@ -68,12 +69,11 @@ extension StoreCore {
         return spareSegmentIsDue
     }
 
-    /// With `.always` as soon as writes have started: zero-filling takes a while. Otherwise once
-    /// the active segment is three quarters full: preallocation is quick, and the disk does not
-    /// carry an empty segment for the rest of the time. Lock held.
+    /// As soon as writes have started, in every mode: zero-filling (`.always`) or loading the
+    /// page cache in huge folios takes tens of milliseconds, and a fast writer fills a segment
+    /// in a few hundred. Lock held.
     var spareSegmentIsDue: Bool {
-        guard spareSegment == nil, let active else { return false }
-        return options.durability == .always || active.appendEnd >= active.capacity - active.capacity / 4
+        spareSegment == nil && active != nil
     }
 
     /// Makes the spare segment; call without the lock. A failure (a full disk) is logged and
