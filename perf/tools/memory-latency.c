@@ -8,8 +8,11 @@
 //   anon-huge      anonymous memory with MADV_HUGEPAGE, index-sized; reports how much
 //                  AnonHugePages actually grew (0 means the kernel gave 4 KiB pages anyway)
 //   file-map       a file written with pwrite (page cache warm), mapped PROT_READ MAP_SHARED,
-//                  data-sized
-//   get-shaped     anon-huge index + file map together, each step one index load followed by
+//                  data-sized (4 KiB pages: a segment written in `always` mode)
+//   file-map-huge  the same file, its page cache loaded in 2 MiB folios before the writes
+//                  (a Swiftcask segment in the other modes, a merge output): 2 MiB pages where
+//                  the kernel maps them so (file_pmd_mapped_kb says)
+//   get-shaped     anon-huge index + file-map-huge together, each step one index load followed by
 //                  one record load whose address came from the index (ns per get = per pair)
 //   get-shaped-x4  the same with 4 independent gets interleaved: how much of the two-miss cost
 //                  the CPU can overlap when a caller has several keys in hand
@@ -19,7 +22,7 @@
 //                  (17 crc32 steps, as a Swiftcask read verifies) and N instructions of other
 //                  work that does not depend on the record (hashing, locking, calls). With
 //                  N = 0 the CPU runs the next get's misses under this one's; the question is
-//                  how short a get must be for that to happen (a Swiftcask get is ~550).
+//                  how short a get must be for that to happen (a Swiftcask get is ~460).
 //
 // Each chase follows a random cyclic permutation of 64-byte lines (Sattolo's algorithm), so
 // every load's address comes from the previous load: no prefetching, no overlap, nothing the
@@ -36,6 +39,10 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22   /* Linux 5.14 */
+#endif
 
 enum {
     LINE_BYTES = 64,               // one cache line per chase step
@@ -231,6 +238,47 @@ usage:
     exit(2);
 }
 
+// The data file: word 0 of each line is the next line of the file-only cycle, word 1 of the
+// lines the index points at is the next index line. With `huge_folios`, the preallocated
+// file's page cache is first loaded through a MADV_HUGEPAGE map (zeros, no disk read), as
+// Swiftcask does, so the writes land in 2 MiB folios. Returns the file mapped read-only,
+// every page faulted in (passes then measure loads, not faults).
+static const char *build_data_file(const char *template, size_t data_bytes,
+                                   const uint32_t *file_next, const uint64_t *index_target, int huge_folios) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s", template);
+    int fd = mkstemp(path);
+    if (fd < 0) die(path);
+    if (huge_folios) {
+        if (fallocate(fd, 0, 0, (off_t)data_bytes) != 0) die("fallocate");
+        char *warm = mmap(NULL, data_bytes, PROT_READ, MAP_SHARED, fd, 0);
+        if (warm == MAP_FAILED) die("mmap for loading");
+        (void)madvise(warm, data_bytes, MADV_HUGEPAGE);
+        (void)madvise(warm, data_bytes, MADV_POPULATE_READ);
+        munmap(warm, data_bytes);
+    }
+    char *chunk = aligned_alloc(PAGE_BYTES, WRITE_CHUNK_BYTES);
+    if (!chunk) die("aligned_alloc");
+    for (size_t at = 0; at < data_bytes; at += WRITE_CHUNK_BYTES) {
+        size_t n = data_bytes - at < WRITE_CHUNK_BYTES ? data_bytes - at : WRITE_CHUNK_BYTES;
+        memset(chunk, 0, n);
+        for (size_t off = 0; off < n; off += LINE_BYTES) {
+            size_t line = (at + off) / LINE_BYTES;
+            ((uint64_t *)(chunk + off))[0] = (uint64_t)file_next[line] * LINE_BYTES;
+            ((uint64_t *)(chunk + off))[1] = index_target[line];
+        }
+        if (pwrite(fd, chunk, n, (off_t)at) != (ssize_t)n) die("pwrite");
+    }
+    free(chunk);
+    const char *data = mmap(NULL, data_bytes, PROT_READ, MAP_SHARED, fd, 0);
+    if (data == MAP_FAILED) die("mmap file");
+    close(fd);
+    unlink(path);
+    volatile uint64_t touch = 0;
+    for (size_t at = 0; at < data_bytes; at += PAGE_BYTES) touch += *(const volatile uint64_t *)(data + at);
+    return data;
+}
+
 int main(int argc, char **argv) {
     struct options o;
     parse(argc, argv, &o);
@@ -261,8 +309,6 @@ int main(int argc, char **argv) {
     // line of the file-only cycle. Word 1 of the lines the index points at: the next index line.
     char path[4096];
     snprintf(path, sizeof path, "%s/memory-latency.XXXXXX", o.dir);
-    int fd = mkstemp(path);
-    if (fd < 0) die(path);
     uint32_t *file_next = random_cycle(data_lines);
     uint32_t *index_next = random_cycle(index_lines);
     uint32_t *record_of = random_cycle(data_lines);   // any permutation: distinct record per slot
@@ -272,32 +318,24 @@ int main(int argc, char **argv) {
         *(uint64_t *)(index + i * LINE_BYTES) = (uint64_t)record_of[i] * LINE_BYTES;
         index_target[record_of[i]] = (uint64_t)index_next[i] * LINE_BYTES;
     }
-    char *chunk = aligned_alloc(PAGE_BYTES, WRITE_CHUNK_BYTES);
-    if (!chunk) die("aligned_alloc");
-    for (size_t at = 0; at < data_bytes; at += WRITE_CHUNK_BYTES) {
-        size_t n = data_bytes - at < WRITE_CHUNK_BYTES ? data_bytes - at : WRITE_CHUNK_BYTES;
-        memset(chunk, 0, n);
-        for (size_t off = 0; off < n; off += LINE_BYTES) {
-            size_t line = (at + off) / LINE_BYTES;
-            ((uint64_t *)(chunk + off))[0] = (uint64_t)file_next[line] * LINE_BYTES;
-            ((uint64_t *)(chunk + off))[1] = index_target[line];
-        }
-        if (pwrite(fd, chunk, n, (off_t)at) != (ssize_t)n) die("pwrite");
-    }
-    free(chunk); free(file_next); free(index_next); free(record_of); free(index_target);
-    const char *data = mmap(NULL, data_bytes, PROT_READ, MAP_SHARED, fd, 0);
-    if (data == MAP_FAILED) die("mmap file");
-    close(fd);
-    unlink(path);
-    volatile uint64_t touch = 0;   // fault every page in, so passes measure loads, not faults
-    for (size_t at = 0; at < data_bytes; at += PAGE_BYTES) touch += *(const volatile uint64_t *)(data + at);
-    chase_passes(data, o.loads, o.passes, ns);
-    snprintf(note, sizeof note, "PROT_READ MAP_SHARED; file_pmd_mapped_kb=%ld", smaps_kb("FilePmdMapped"));
+    // Built twice with the same contents: page cache in 4 KiB folios (as a segment written
+    // with `always`), then loaded in 2 MiB folios before the writes (as a Swiftcask spare in
+    // the other modes and a merge output), which the kernel may map with 2 MiB pages.
+    const char *small_folios = build_data_file(path, data_bytes, file_next, index_target, 0);
+    chase_passes(small_folios, o.loads, o.passes, ns);
+    snprintf(note, sizeof note, "PROT_READ MAP_SHARED, 4 KiB folios; file_pmd_mapped_kb=%ld", smaps_kb("FilePmdMapped"));
     report(&o, "file-map", "load", o.data_mib, ns, note);
+    munmap((void *)small_folios, data_bytes);
+    const char *data = build_data_file(path, data_bytes, file_next, index_target, 1);
+    chase_passes(data, o.loads, o.passes, ns);
+    snprintf(note, sizeof note, "PROT_READ MAP_SHARED, page cache loaded in huge folios first; file_pmd_mapped_kb=%ld",
+             smaps_kb("FilePmdMapped"));
+    report(&o, "file-map-huge", "load", o.data_mib, ns, note);
+    free(file_next); free(index_next); free(record_of); free(index_target);
 
     // (d) both together, as a get walks them.
     get_passes(index, data, o.loads / 2, 1, o.passes, ns);
-    report(&o, "get-shaped", "get", o.index_mib + o.data_mib, ns, "index load then record load; one get at a time");
+    report(&o, "get-shaped", "get", o.index_mib + o.data_mib, ns, "index load then record load (file-map-huge); one get at a time");
     get_passes(index, data, o.loads / 2, GET_CHAINS_MAX, o.passes, ns);
     snprintf(note, sizeof note, "%d independent gets interleaved (misses may overlap)", GET_CHAINS_MAX);
     report(&o, "get-shaped-x4", "get", o.index_mib + o.data_mib, ns, note);
