@@ -19,23 +19,26 @@ struct KeyHasher {
 
     @inline(__always)
     func hash(_ key: UnsafeRawBufferPointer, keyspace: UInt8) -> UInt32 {
-        var state = seed ^ Self.fold(UInt64(key.count) ^ Self.prime0, UInt64(keyspace) ^ Self.prime1)
-        var offset = 0
         let count = key.count
-        while offset + 8 <= count {
-            let word = UInt64(littleEndian: key.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-            state = Self.fold(state ^ word, Self.prime1)
-            offset += 8
-        }
-        if offset < count {
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while offset < count {
-                tail |= UInt64(key[offset]) << shift
-                shift += 8
-                offset += 1
+        var state = seed ^ Self.fold(UInt64(count) ^ Self.prime0, UInt64(keyspace) ^ Self.prime1)
+        if let base = key.baseAddress {
+            // Unchecked offsets: `offset + 8 <= count` bounds every load (a get hashes each key).
+            var offset = 0
+            while offset &+ 8 <= count {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                state = Self.fold(state ^ word, Self.prime1)
+                offset &+= 8
             }
-            state = Self.fold(state ^ tail, Self.prime2)
+            if offset < count {
+                var tail: UInt64 = 0
+                var shift: UInt64 = 0
+                while offset < count {
+                    tail |= UInt64(base.load(fromByteOffset: offset, as: UInt8.self)) &<< shift
+                    shift &+= 8
+                    offset &+= 1
+                }
+                state = Self.fold(state ^ tail, Self.prime2)
+            }
         }
         state = Self.fold(state ^ Self.prime0, Self.prime2)
         return UInt32(truncatingIfNeeded: state >> 32) ^ UInt32(truncatingIfNeeded: state)

@@ -171,7 +171,20 @@ final class StoreCore: @unchecked Sendable {
         let keyLength = Int(UInt16(littleEndian: start.loadUnaligned(fromByteOffset: SegmentFormat.recordKeyLengthOffset, as: UInt16.self)))
         guard keyLength == key.count,
               start.load(fromByteOffset: SegmentFormat.recordKeyspaceOffset, as: UInt8.self) == keyspace else { return false }
-        return keyLength == 0 || memcmp(start + SegmentFormat.recordHeaderBytes, key.baseAddress!, keyLength) == 0
+        return keyLength == 0 || Self.sameBytes(start + SegmentFormat.recordHeaderBytes, key.baseAddress!, count: keyLength)
+    }
+
+    /// Byte equality; keys of 8 to 16 bytes (the common kind) are compared inline as two
+    /// overlapping words instead of through a call to memcmp, which cost a quarter of a
+    /// get's key check (callgrind).
+    @inline(__always)
+    static func sameBytes(_ first: UnsafeRawPointer, _ second: UnsafeRawPointer, count: Int) -> Bool {
+        if count >= 8 && count <= 16 {
+            return first.loadUnaligned(as: UInt64.self) == second.loadUnaligned(as: UInt64.self)
+                && first.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+                    == second.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+        }
+        return memcmp(first, second, count) == 0
     }
 
     @inline(__always)
