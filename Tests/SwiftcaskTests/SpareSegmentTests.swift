@@ -74,6 +74,27 @@ import Testing
         try reopened.close()
     }
 
+    /// Reopening a store and only reading it makes no spare (the CLI's `get` and `dump` should
+    /// not create 64 MiB files); the first write does.
+    @Test func anOpenThatOnlyReadsMakesNoSpare() throws {
+        let directory = TemporaryDirectory()
+        let sparePath = directory.file(SpareSegmentFile.fileName)
+        do {
+            let store = try Store(directory: directory.path, options: testOptions(segmentBytes: Self.segmentBytes))
+            try store.put("alpha", "1")
+            try store.close()
+        }
+        let reopened = try Store(directory: directory.path, options: testOptions(segmentBytes: Self.segmentBytes))
+        #expect(try reopened.get("alpha") == bytes("1"))
+        // A requested merge runs on the maintenance thread, after its spare check: once it
+        // returns, that thread has decided about the spare.
+        _ = try reopened.merge()
+        #expect(!FileSystem.fileExists(sparePath), "no spare after reads only")
+        try reopened.put("beta", "2")
+        #expect(waitForFile(sparePath, size: Self.segmentBytes), "the first write brings the spare")
+        try reopened.close()
+    }
+
     /// Where the kernel keeps a file written in 2 MiB writes in 2 MiB folios and maps it with
     /// 2 MiB pages (ext4 from Linux 6.16, XFS), a segment made from a preallocated spare is read
     /// that way: its page cache was loaded in huge folios before records went there in small

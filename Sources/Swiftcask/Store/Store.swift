@@ -29,9 +29,10 @@ public final class Store: Sendable {
         }
         self.lockFile = lockFile
         let core = self.core
-        if core.active == nil {
-            // The first write creates a segment: have it ready (zero-filled with `.always`, its
-            // page cache in huge folios in every mode; see `SpareSegmentFile`).
+        if core.active == nil && (options.durability == .always || core.segmentIDs.isEmpty) {
+            // The first write creates a segment: have it ready (see `SpareSegmentFile`). With
+            // `.always` every time, so no segment takes group fsyncs unfilled; otherwise only
+            // for a new store, so an open that only reads (the CLI's `get`) stays cheap.
             core.prepareSpareSegment()
         }
         committer = BackgroundThread(name: "swiftcask-commit") { core.runCommitter() }

@@ -69,11 +69,12 @@ extension StoreCore {
         return spareSegmentIsDue
     }
 
-    /// As soon as writes have started, in every mode: zero-filling (`.always`) or loading the
+    /// As soon as this open has written, in every mode: zero-filling (`.always`) or loading the
     /// page cache in huge folios takes tens of milliseconds, and a fast writer fills a segment
-    /// in a few hundred. Lock held.
+    /// in a few hundred. Not before: an open that only reads (the CLI's `get`, `dump`) makes
+    /// no file. Lock held.
     var spareSegmentIsDue: Bool {
-        spareSegment == nil && active != nil
+        spareSegment == nil && active != nil && recordsWritten > 0
     }
 
     /// Makes the spare segment; call without the lock. A failure (a full disk) is logged and
