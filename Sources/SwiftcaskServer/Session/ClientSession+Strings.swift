@@ -403,14 +403,14 @@ extension ClientSession {
 
     func incrementByFloat() throws(StoreError) {
         let key = argv[1]
-        guard let amount = argv[2].doubleValue else {
+        guard let amount = LongDouble.parse(argv[2].readableBytesView) else {
             replyError(ErrorReply.notFloat)
             return
         }
         let current = try lookup(key)
-        var number = 0.0
+        var number: LongDouble.Value = 0
         if let value = current?.value {
-            guard let parsed = ByteBuffer(bytes: value).doubleValue else {
+            guard let parsed = LongDouble.parse(value) else {
                 replyError(ErrorReply.notFloat)
                 return
             }
@@ -421,16 +421,9 @@ extension ClientSession {
             replyError(ErrorReply.incrementNaN)
             return
         }
-        guard checkSizes(key: key, valueLength: 0) else { return }
-        let text = Self.formatDouble(sum)
+        let text = LongDouble.format(sum)
+        guard checkSizes(key: key, valueLength: text.utf8.count) else { return }
         stagePut(key, Array(text.utf8), expiresAtMillis: current?.expiresAtMillis)
         if commit() { output.writeBulkString(text) }
-    }
-
-    /// Like Redis's `%.17Lg` with trailing zeros removed: integral values print without a
-    /// fraction or exponent.
-    static func formatDouble(_ value: Double) -> String {
-        if value == value.rounded() && abs(value) < 1e17 { return String(Int64(value)) }
-        return "\(value)"
     }
 }
