@@ -268,7 +268,15 @@ extension ClientSession {
     /// OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP
     func object() throws(StoreError) {
         let sub = argv[1]
-        if sub.equalsIgnoringCase("HELP") && argv.count == 2 {
+        guard let spec = CommandTable.spec(named: "object|" + sub.text.lowercased()) else {
+            replyError(ErrorReply.unknownSubcommand(sub.text, "object"))
+            return
+        }
+        guard spec.acceptsArgumentCount(argv.count) else {
+            replyError(ErrorReply.wrongArity(spec.name))
+            return
+        }
+        if sub.equalsIgnoringCase("HELP") {
             let lines = [
                 "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                 "ENCODING <key>", "    Return the kind of internal representation used in order to store the value",
@@ -279,40 +287,35 @@ extension ClientSession {
                 "    seconds elapsed since the last access to the key.",
                 "REFCOUNT <key>", "    Return the number of references of the value associated with the specified",
                 "    <key>.",
-                "HELP", "    Print this help.",
+                "HELP", "    Prints this help.",
             ]
             output.writeArrayHeader(lines.count)
             for line in lines { output.writeSimpleString(line) }
             return
         }
-        guard argv.count == 3 else {
-            if sub.equalsIgnoringCase("ENCODING") || sub.equalsIgnoringCase("FREQ") || sub.equalsIgnoringCase("IDLETIME") || sub.equalsIgnoringCase("REFCOUNT") {
-                replyError(ErrorReply.wrongArity("object|\(sub.text.lowercased())"))
-            } else {
-                replyError(ErrorReply.unknownSubcommand(sub.text, "object"))
-            }
+        // As in Redis, a missing key is nil for every subcommand, before any other check.
+        guard let value = try lookup(argv[2])?.value else {
+            output.writeNull(protocolVersion)
             return
         }
         if sub.equalsIgnoringCase("ENCODING") {
-            guard let value = try lookup(argv[2])?.value else {
-                output.writeNull(protocolVersion)
-                return
-            }
             // Redis's string encodings: integers that fit a long, short strings, the rest.
             let encoding = value.count <= 20 && RESPInteger.parse(value) != nil ? "int" : value.count <= 44 ? "embstr" : "raw"
             output.writeBulkString(encoding)
         } else if sub.equalsIgnoringCase("FREQ") {
             replyError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
-        } else if sub.equalsIgnoringCase("IDLETIME") || sub.equalsIgnoringCase("REFCOUNT") {
-            if exists(argv[2]) {
-                output.writeInteger(sub.equalsIgnoringCase("REFCOUNT") ? 1 : 0)
-            } else {
-                output.writeNull(protocolVersion)
-            }
+        } else if sub.equalsIgnoringCase("REFCOUNT") {
+            // Redis shares one object for each small integer and reports it as never freed.
+            let isShared = RESPInteger.parse(value).map { (0..<Self.sharedIntegersCount).contains($0) } ?? false
+            output.writeInteger(isShared ? Self.sharedObjectRefcount : 1)
         } else {
-            replyError(ErrorReply.unknownSubcommand(sub.text, "object"))
+            output.writeInteger(0)
         }
     }
+
+    /// Redis's OBJ_SHARED_INTEGERS (0...9999) and OBJ_SHARED_REFCOUNT.
+    static let sharedIntegersCount = 10_000
+    static let sharedObjectRefcount = Int(Int32.max)
 }
 
 extension ByteBuffer {
