@@ -40,9 +40,12 @@ extension ClientSession {
                          "(no subcommand)", "    Return details about all Redis commands.", "COUNT",
                          "    Return the total number of commands in this Redis server.", "LIST",
                          "    Return a list of all commands in this Redis server.", "INFO [<command-name> ...]",
-                         "    Return details about multiple Redis commands.", "DOCS [<command-name> ...]",
-                         "    Return documentation details about multiple Redis commands.", "GETKEYS <full-command>",
-                         "    Return the keys from a full Redis command.", "HELP", "    Print this help."]
+                         "    Return details about multiple Redis commands.",
+                         "    If no command names are given, documentation details for all", "    commands are returned.",
+                         "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+                         "    If no command names are given, documentation details for all", "    commands are returned.",
+                         "GETKEYS <full-command>",
+                         "    Return the keys from a full Redis command.", "HELP", "    Prints this help."]
             output.writeArrayHeader(lines.count)
             for line in lines { output.writeSimpleString(line) }
         } else if CommandTable.spec(named: "command|" + sub.text.lowercased()) != nil {

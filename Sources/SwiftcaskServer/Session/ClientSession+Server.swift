@@ -25,7 +25,10 @@ extension ClientSession {
             replyError("ERR The server is running without a config file")
         } else if sub.equalsIgnoringCase("HELP") && argv.count == 2 {
             let lines = ["CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                         "GET <pattern>", "SET <directive> <value>", "RESETSTAT", "REWRITE", "HELP"]
+                         "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+                         "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+                         "RESETSTAT", "    Reset statistics reported by the INFO command.",
+                         "REWRITE", "    Rewrite the configuration file.", "HELP", "    Prints this help."]
             output.writeArrayHeader(lines.count)
             for line in lines { output.writeSimpleString(line) }
         } else if CommandTable.spec(named: "config|" + sub.text.lowercased()) != nil {
@@ -168,7 +171,7 @@ extension ClientSession {
                          "GET [<count>]", "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
                          "    Entries are made of:", "    id, timestamp, time in microseconds, arguments array, client IP and port,",
                          "    client name", "LEN", "    Return the length of the slowlog.", "RESET",
-                         "    Reset the slowlog.", "HELP", "    Print this help."]
+                         "    Reset the slowlog.", "HELP", "    Prints this help."]
             output.writeArrayHeader(lines.count)
             for line in lines { output.writeSimpleString(line) }
         } else if CommandTable.spec(named: "slowlog|" + sub.text.lowercased()) != nil {
