@@ -86,7 +86,14 @@ final class ClientSession {
     private func run(_ entry: CommandRegistry.Entry, _ command: RESPCommand) {
         let index = entry.index
         guard entry.acceptsArgumentCount(argv.count) else {
-            reject(index, ErrorReply.wrongArity(entry.spec.name))
+            if entry.id == .exec {
+                // As in Redis, a malformed EXEC discards the transaction and the watches, in MULTI or not.
+                transaction = nil
+                unwatchAll()
+                reject(index, ErrorReply.execAbort(because: ErrorReply.wrongArityReason(entry.spec.name)))
+            } else {
+                reject(index, ErrorReply.wrongArity(entry.spec.name))
+            }
             return
         }
         if !isAuthenticated && !entry.flags.contains(.noAuth) {
