@@ -33,7 +33,7 @@ extension ClientSession {
             }
         } else if sub.equalsIgnoringCase("LIST") {
             commandList()
-        } else if sub.equalsIgnoringCase("GETKEYS") && argv.count >= 3 {
+        } else if sub.equalsIgnoringCase("GETKEYS") && argv.count >= 4 {
             commandGetKeys()
         } else if sub.equalsIgnoringCase("HELP") && argv.count == 2 {
             let lines = ["COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
