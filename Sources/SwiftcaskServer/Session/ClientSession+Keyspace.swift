@@ -183,7 +183,7 @@ extension ClientSession {
 
     /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
     func scan() {
-        guard let cursor = UInt64(argv[1].text) else {
+        guard let cursor = Self.scanCursor(argv[1]) else {
             replyError(ErrorReply.invalidCursor)
             return
         }
@@ -226,6 +226,26 @@ extension ClientSession {
         output.writeBulkString(String(step.nextCursor))
         output.writeArrayHeader(keys.count)
         for key in keys { output.writeBulk(key) }
+    }
+
+    /// Redis's cursor parsing, C's `strtoul` on the argument up to its first NUL: an optional
+    /// sign and decimal digits, nothing around them; a minus wraps as in C, and an empty
+    /// argument is cursor 0.
+    static func scanCursor(_ argument: ByteBuffer) -> UInt64? {
+        let text = argument.readableBytesView.prefix { $0 != 0 }
+        guard let first = text.first else { return 0 }
+        let hasSign = first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
+        let digits = hasSign ? text.dropFirst() : text[...]
+        guard !digits.isEmpty else { return nil }
+        var value: UInt64 = 0
+        for digit in digits {
+            guard digit >= UInt8(ascii: "0") && digit <= UInt8(ascii: "9") else { return nil }
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
+            guard !overflow1 && !overflow2 else { return nil }
+            value = sum
+        }
+        return first == UInt8(ascii: "-") ? 0 &- value : value
     }
 
     /// Keys returned by one SCAN call at most, whatever COUNT says.
