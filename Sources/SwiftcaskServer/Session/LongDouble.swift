@@ -33,7 +33,9 @@ enum LongDouble {
             #else
             let value = strtod(buffer.baseAddress!, &end)
             #endif
-            guard let end, end.pointee == 0, errno != EINVAL, !value.isNaN else { return nil }
+            // Every byte must be read: an embedded NUL ends `strtold` early, and Redis rejects that.
+            guard let end, UnsafePointer(end) == buffer.baseAddress! + (buffer.count - 1),
+                  errno != EINVAL, !value.isNaN else { return nil }
             if errno == ERANGE && (value.isInfinite || value == 0) { return nil }
             return value
         }
