@@ -21,7 +21,8 @@ extension ClientSession {
                 if let spec = CommandTable.spec(named: name) {
                     writeCommandInfo(spec)
                 } else {
-                    output.writeNullArray(protocolVersion)
+                    // Redis answers an unknown name with a null bulk string, not a null array.
+                    output.writeNull(protocolVersion)
                 }
             }
         } else if sub.equalsIgnoringCase("DOCS") {
