@@ -270,8 +270,10 @@ extension ClientSession {
         let targets = all ? state.databaseMap.withLock { $0.map { Keyspace(rawValue: $0) } } : [keyspace]
         for target in targets {
             if overlay != nil {
+                // Each key it deletes flags its own watchers.
                 stageFlush(of: target)
             } else {
+                if state.watchedKeyCount.load(ordering: .relaxed) > 0 { touchWatchedKeysPresent(in: target) }
                 do {
                     // Not `removeAll`: with appendfsync always it would wait for the fsync on the event loop.
                     pendingTicket = try store.removeAllDeferred(in: target)
@@ -280,9 +282,18 @@ extension ClientSession {
                     return
                 }
             }
-            if state.watchedKeyCount.load(ordering: .relaxed) > 0 { state.touchAllWatched(keyspace: target) }
         }
         output.writeOK()
+    }
+
+    /// Before a flush: as in Redis, it fails only the transactions watching a key that exists,
+    /// not those watching keys that are absent anyway.
+    private func touchWatchedKeysPresent(in keyspace: Keyspace) {
+        let watched = state.watches.withLock { $0.keys(inKeyspace: keyspace.rawValue) }
+        for key in watched {
+            let buffer = ByteBuffer(bytes: key)
+            if exists(buffer, in: keyspace) { state.touchWatched(keyspace: keyspace, key: buffer) }
+        }
     }
 
     /// OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP
