@@ -170,9 +170,15 @@ extension ClientSession {
             }
             output.writeOK()
         } else if (sub.equalsIgnoringCase("NO-EVICT") || sub.equalsIgnoringCase("NO-TOUCH")) && argv.count == 3 {
-            output.writeOK()
-        } else if sub.equalsIgnoringCase("REPLY") && argv.count == 3 && argv[2].equalsIgnoringCase("ON") {
-            output.writeOK()
+            if argv[2].equalsIgnoringCase("ON") || argv[2].equalsIgnoringCase("OFF") { output.writeOK() } else { replyError(ErrorReply.syntax) }
+        } else if sub.equalsIgnoringCase("REPLY") && argv.count == 3 {
+            if argv[2].equalsIgnoringCase("ON") {
+                output.writeOK()
+            } else if argv[2].equalsIgnoringCase("OFF") || argv[2].equalsIgnoringCase("SKIP") {
+                replyError("ERR CLIENT REPLY OFF and SKIP are not supported")
+            } else {
+                replyError(ErrorReply.syntax)
+            }
         } else if sub.equalsIgnoringCase("HELP") && argv.count == 2 {
             let lines = ["CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                          "GETNAME", "ID", "INFO", "KILL <ip:port> | <option> <value> [...]", "LIST [TYPE <type>] [ID <id> [...]]",
