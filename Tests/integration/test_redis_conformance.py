@@ -130,6 +130,11 @@ CASES = [
     ("unknown-subcommand", ["CLIENT FOO", "CONFIG FOO", "OBJECT FOO k", "OBJECT FOO", "COMMAND FOO", "CLIENT",
                             "CONFIG", "OBJECT"]),
     ("subcommand-arity", ["CLIENT GETNAME x", "CLIENT SETNAME", "CONFIG GET", "OBJECT ENCODING", "OBJECT ENCODING a b"]),
+    ("client-options", ["CLIENT NO-EVICT foo", "CLIENT NO-EVICT on", "CLIENT NO-EVICT OFF", "CLIENT REPLY foo",
+                        "CLIENT REPLY ON", "CLIENT KILL 1.2.3.4:5", "CLIENT KILL ID abc", "CLIENT KILL ID 999999",
+                        "CLIENT KILL FOO bar", "CLIENT KILL ADDR", "CLIENT LIST TYPE foo", "CLIENT LIST ID abc",
+                        "CLIENT LIST FOO", "CLIENT INFO x", "CLIENT ID x"]),
+    ("client-7.2-subcommands", ["CLIENT SETINFO lib-name x", "CLIENT NO-TOUCH on"]),
     ("client-name", ["CLIENT GETNAME", "CLIENT SETNAME conformance", "CLIENT GETNAME", "CLIENT SETNAME 'a b'",
                      "CLIENT SETNAME ''", "CLIENT GETNAME"]),
     ("hello", ["HELLO 4", "HELLO abc", "HELLO 3 FOO", ("HELLO 2", hello_client_id), "PING"]),
@@ -216,7 +221,8 @@ CASES = [
                              "INCRBYFLOAT d 0.1", "INCRBYFLOAT d 0.1", "INCRBYFLOAT d 0.1", "INCRBYFLOAT e -1.5",
                              "INCRBYFLOAT e 1.5", "SET f 1e400", "INCRBYFLOAT f 1", ["SET", "g", b"2\x00"],
                              "INCRBYFLOAT g 1"]),
-    ("lcs", ["MSET a ohmytext b mynewtext", "LCS a b", "LCS a b LEN", "LCS a b IDX", "LCS a b IDX MINMATCHLEN 4",
+    ("lcs", ["SET x x", "LCS x y IDX LEN", "LCS x y LEN MINMATCHLEN 1", "LCS x y WITHMATCHLEN",
+             "LCS x y IDX MINMATCHLEN 99999999999999999999", "MSET a ohmytext b mynewtext", "LCS a b", "LCS a b LEN", "LCS a b IDX", "LCS a b IDX MINMATCHLEN 4",
              "LCS a b IDX WITHMATCHLEN", "LCS a b IDX MINMATCHLEN 4 WITHMATCHLEN", "LCS a b LEN IDX",
              "LCS a b MINMATCHLEN", "LCS a b MINMATCHLEN abc", "LCS a b IDX MINMATCHLEN -1", "LCS a b FOO",
              "LCS a missing", "LCS missing1 missing2 LEN", "LCS missing1 missing2 IDX", "LCS a", "LCS a b LEN LEN",
@@ -285,9 +291,17 @@ CASES = [
     ("expire-in-past", ["SET k v", "EXPIRE k -1", "EXISTS k", "SET k v", "EXPIRE k 0", "EXISTS k", "SET k v",
                         "EXPIREAT k %d" % PAST, "EXISTS k", "SET k v", "PEXPIREAT k 1", "EXISTS k",
                         "SET k v", "PEXPIRE k -100", "GET k"]),
+    ("integer-arguments", ["SET k hello", "GETRANGE k 0 99999999999999999999", "SETRANGE k 99999999999999999999 x",
+                           "GETBIT k 99999999999999999999", "SELECT 00", "SELECT +1", "SELECT ' 1'", "SELECT 1.0",
+                           "MOVE k 00", "COPY k j DB 01", "EXPIRE k 00", "EXISTS k", "SET k v", "EXPIRE k +10",
+                           "EXPIRE k ' 10'", "SETEX k 00 v", "SETEX k +5 v", "SET k v EX 010"]),
     ("expire-overflow", ["SET k v", "EXPIRE k 9223372036854775807", "EXPIRE k -9223372036854775808",
                          "PEXPIRE k 9223372036854775807", "EXPIREAT k 9223372036854775807",
-                         "PEXPIREAT k 9223372036854775807", "EXPIRE k 99999999999999999999", "TTL k"]),
+                         "PEXPIREAT k 9223372036854775807", "EXPIRE k 99999999999999999999", "TTL k",
+                         "SETEX k 9223372036854776 v", "PSETEX k 9223372036854775807 v",
+                         "SET k v EXAT 9223372036854775", "PEXPIRETIME k", "SET k v EXAT 9223372036854776",
+                         "SET k v PXAT 9223372036854775807", "PEXPIRETIME k", "PEXPIREAT k 99999999999999 GT",
+                         "EXPIRE k 10 GT", "EXPIRE k 10 LT", ("TTL k", within(10))]),
     ("object", ["SET i 12345", "SET s hello", "SET r %s" % ("x" * 45), "SET e %s" % ("x" * 44),
                 "OBJECT ENCODING i", "OBJECT ENCODING s", "OBJECT ENCODING r", "OBJECT ENCODING e",
                 "OBJECT ENCODING missing", "SET big 12345678901234567890", "OBJECT ENCODING big",
@@ -336,11 +350,35 @@ CASES = [
     ("other-type-commands", ["LPUSH l a"]),
 ]
 
+# WATCH k, then writes on the same connection, then MULTI/PING/EXEC: does each write (or non-write)
+# fail the transaction as in Redis? name: (setup, commands between WATCH and MULTI)
+WATCH_CASES = {
+    "flushall-absent-key": ([], ["FLUSHALL"]),
+    "flushall-present-key": (["SET k 1"], ["FLUSHALL"]),
+    "flushdb-other-db": (["SET k 1"], ["SELECT 1", "FLUSHDB", "SELECT 0"]),
+    "swapdb-absent-key": ([], ["SWAPDB 0 1"]),
+    "swapdb-present-key": (["SET k 1"], ["SWAPDB 0 1"]),
+    "swapdb-other-dbs": (["SET k 1"], ["SWAPDB 2 3"]),
+    "del-absent": ([], ["DEL k", "GETDEL k", "EXPIRE k -1"]),
+    "failed-conditional-sets": (["SET k 1"], ["SETNX k 2", "SET k 2 NX", "EXPIRE k 100 XX", "PERSIST k", "GETEX k",
+                                              "TOUCH k", "SETRANGE k 0 ''", "APPEND k ''"]),
+    "expire": (["SET k 1"], ["EXPIRE k 100"]),
+    "other-db": ([], ["SELECT 1", "SET k 1", "SELECT 0"]),
+    "move-in": (["SELECT 1", "SET k 1", "SELECT 0"], ["SELECT 1", "MOVE k 0", "SELECT 0"]),
+    "copy-in": (["SET j 1"], ["COPY j k"]),
+    "rename-in": (["SET j 1"], ["RENAME j k"]),
+    "incr": ([], ["INCR k"]),
+}
+CASES += [("watch-" + name, setup + ["WATCH k"] + writes + ["MULTI", "PING", "EXEC"])
+          for name, (setup, writes) in WATCH_CASES.items()]
+
 # Cases whose replies are expected to differ, each with why. They run as strict xfails: if the
 # difference goes away, the entry must go too.
 KNOWN_DIFFERENCES = {
     "other-type-commands": "strings only: list/set/hash/zset/stream commands get swiftcask's own error",
     "object-encoding-after-append": "the engine keeps no encoding history; APPEND/SETRANGE/SETBIT leave Redis 'raw'",
+    "watch-swapdb-absent-key": "watches are per physical keyspace: SWAPDB fails every watch on both databases",
+    "client-7.2-subcommands": "CLIENT SETINFO and NO-TOUCH (Redis 7.2) are served: clients send SETINFO on connect",
     "help-client-command": "CLIENT HELP and COMMAND HELP list only the subcommands swiftcask implements",
 }
 
