@@ -100,6 +100,10 @@ final class ClientSession {
             reject(index, ErrorReply.noAuth)
             return
         }
+        if transaction != nil && entry.flags.contains(.noMulti) {
+            reject(index, ErrorReply.notInMulti)
+            return
+        }
         if transaction != nil && !Self.runsInsideMulti.contains(entry.id) {
             guard transaction!.queued.count < Self.queuedCommandsMax else {
                 reject(index, "ERR too many commands queued in MULTI (the limit is \(Self.queuedCommandsMax))")

@@ -16,6 +16,7 @@ enum ErrorReply {
     static let discardWithoutMulti = "ERR DISCARD without MULTI"
     static let watchInsideMulti = "ERR WATCH inside MULTI is not allowed"
     static let execAbort = "EXECABORT Transaction discarded because of previous errors."
+    static let notInMulti = "ERR Command not allowed inside a transaction"
     static let offsetOutOfRange = "ERR offset is out of range"
     static let bitOffset = "ERR bit offset is not an integer or out of range"
     static let bitValue = "ERR bit is not an integer or out of range"
