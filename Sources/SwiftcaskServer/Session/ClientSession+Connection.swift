@@ -185,10 +185,8 @@ extension ClientSession {
                          "SETNAME <name>", "SETINFO <LIB-NAME|LIB-VER> <value>", "NO-EVICT (ON|OFF)", "NO-TOUCH (ON|OFF)", "HELP"]
             output.writeArrayHeader(lines.count)
             for line in lines { output.writeSimpleString(line) }
-        } else if CommandTable.spec(named: "client|" + sub.text.lowercased()) != nil {
-            replyError(ErrorReply.wrongArity("client|\(sub.text.lowercased())"))
         } else {
-            replyError(ErrorReply.unknownSubcommand(sub.text, "client"))
+            replySubcommandRejected(container: "client")
         }
     }
 

@@ -49,10 +49,8 @@ extension ClientSession {
                          "    Return the keys from a full Redis command.", "HELP", "    Prints this help."]
             output.writeArrayHeader(lines.count)
             for line in lines { output.writeSimpleString(line) }
-        } else if CommandTable.spec(named: "command|" + sub.text.lowercased()) != nil {
-            replyError(ErrorReply.wrongArity("command|\(sub.text.lowercased())"))
         } else {
-            replyError(ErrorReply.unknownSubcommand(sub.text, "command"))
+            replySubcommandRejected(container: "command")
         }
     }
 

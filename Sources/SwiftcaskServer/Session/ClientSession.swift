@@ -215,6 +215,22 @@ final class ClientSession {
         replyError(ErrorReply.wrongArity(argv[0].text.lowercased()))
     }
 
+    /// A container's subcommand that its command did not serve, told apart as Redis does: an
+    /// arity error when the table's arity refuses the count, a syntax error of the subcommand
+    /// when it exists, else an unknown subcommand.
+    func replySubcommandRejected(container: String) {
+        let sub = argv[1].text
+        guard let spec = CommandTable.spec(named: container + "|" + sub.lowercased()) else {
+            replyError(ErrorReply.unknownSubcommand(sub, container))
+            return
+        }
+        if spec.acceptsArgumentCount(argv.count) {
+            replyError(ErrorReply.subcommandSyntax(sub, container))
+        } else {
+            replyError(ErrorReply.wrongArity(spec.name))
+        }
+    }
+
     /// Commands of data types this server does not store.
     static let otherTypeCommands: Set<String> = Set("""
         lpush rpush lpushx rpushx lpop rpop llen lrange lindex lset lrem linsert ltrim lmove blpop brpop brpoplpush rpoplpush lpos lmpop blmpop blmove \

@@ -38,6 +38,9 @@ enum ErrorReply {
     static func unknownSubcommand(_ sub: String, _ container: String) -> String {
         "ERR unknown subcommand '\(sub)'. Try \(container.uppercased()) HELP."
     }
+    static func subcommandSyntax(_ sub: String, _ container: String) -> String {
+        sanitized("ERR unknown subcommand or wrong number of arguments for '\(sub.prefix(128))'. Try \(container.uppercased()) HELP.")
+    }
     /// Values that are not strings are never stored; their commands get this instead of silence.
     static func unsupportedType(_ name: String) -> String {
         "ERR unsupported command '\(name)': swiftcask stores string values only (lists, sets, hashes, sorted sets and streams are not supported)"
