@@ -346,6 +346,19 @@ CASES = [
     ("multi-commands", ["MULTI", "SELECT 1", "SET k v", "SWAPDB 0 1", "FLUSHDB", "DEL k k", "TYPE k", "PING",
                         "ECHO x", "CLIENT SETNAME n", "EXEC", "CLIENT GETNAME", "GET k", "SELECT 0", "GET k"]),
     ("multi-runtime-errors", ["SET s abc", "MULTI", "INCR s", "SET k v", "LCS s k LEN IDX", "GET k", "EXEC"]),
+    ("multi-refused-commands", ["MULTI", "SAVE", "GET k", "EXEC", "MULTI", "SHUTDOWN", "DISCARD", "MULTI",
+                                "SAVE", "DISCARD", "GET k"]),
+    # server and scripting stubs
+    ("slowlog", ["SLOWLOG RESET", "SLOWLOG LEN", "SLOWLOG GET abc", "SLOWLOG GET -2", "SLOWLOG FOO",
+                 "SLOWLOG LEN x", "SLOWLOG GET 1 2", "SLOWLOG RESET x", "SLOWLOG"]),
+    ("scripting", ["FUNCTION LIST", "FUNCTION FLUSH", "FUNCTION FLUSH ASYNC", "FUNCTION FLUSH sync",
+                   "FUNCTION FLUSH foo", "FUNCTION FLUSH a b", "FUNCTION FOO", "FUNCTION LIST WITHCODE",
+                   "FUNCTION LIST LIBRARYNAME x", "FUNCTION LIST foo", "FUNCTION LIST LIBRARYNAME",
+                   "FUNCTION LIST WITHCODE WITHCODE", "FUNCTION LIST LIBRARYNAME a LIBRARYNAME b", "FUNCTION STATS x",
+                   "SCRIPT FLUSH", "SCRIPT FLUSH SYNC", "SCRIPT FLUSH async", "SCRIPT FLUSH foo", "SCRIPT FLUSH a b",
+                   "SCRIPT EXISTS abc def", "SCRIPT EXISTS", "SCRIPT FOO", "FUNCTION", "SCRIPT", "READONLY",
+                   "READWRITE", "READONLY x", "SAVE x", "TIME x", "LASTSAVE x", "BGREWRITEAOF x"]),
+    ("scripting-not-supported", ["FUNCTION STATS", "SCRIPT HELP x"]),
     # commands of types the server does not store (see KNOWN_DIFFERENCES and the test below)
     ("other-type-commands", ["LPUSH l a"]),
 ]
@@ -379,6 +392,7 @@ KNOWN_DIFFERENCES = {
     "object-encoding-after-append": "the engine keeps no encoding history; APPEND/SETRANGE/SETBIT leave Redis 'raw'",
     "watch-swapdb-absent-key": "watches are per physical keyspace: SWAPDB fails every watch on both databases",
     "client-7.2-subcommands": "CLIENT SETINFO and NO-TOUCH (Redis 7.2) are served: clients send SETINFO on connect",
+    "scripting-not-supported": "no Lua: FUNCTION STATS lists no engine and SCRIPT/FUNCTION HELP are not served",
     "help-client-command": "CLIENT HELP and COMMAND HELP list only the subcommands swiftcask implements",
 }
 
