@@ -311,7 +311,9 @@ CASES = [
                 "SET small 10000", "OBJECT REFCOUNT small", "SET small -1", "OBJECT REFCOUNT small", "INCR c",
                 "OBJECT REFCOUNT c", "OBJECT ENCODING c", "OBJECT HELP", "OBJECT HELP x", "OBJECT FREQ",
                 "OBJECT IDLETIME a b", "INCRBYFLOAT f 1.5", "OBJECT ENCODING f"]),
-    ("object-encoding-after-append", ["SET s hello", "APPEND s x", "OBJECT ENCODING s"]),
+    ("object-encoding-history", ["SET s hello", "APPEND s x", "OBJECT ENCODING s", "INCRBYFLOAT f 1",
+                                 "OBJECT ENCODING f", "SETBIT b 1 1", "OBJECT ENCODING b", "SET x 1", "COPY x y",
+                                 "OBJECT REFCOUNT y"]),
     ("help", ["CONFIG HELP", "SLOWLOG HELP", "OBJECT HELP", "COMMAND HELP x", "CLIENT HELP x", "CONFIG HELP x",
               "SLOWLOG HELP x", "OBJECT HELP x"]),
     ("help-client-command", ["CLIENT HELP", "COMMAND HELP"]),
@@ -389,7 +391,8 @@ CASES += [("watch-" + name, setup + ["WATCH k"] + writes + ["MULTI", "PING", "EX
 # difference goes away, the entry must go too.
 KNOWN_DIFFERENCES = {
     "other-type-commands": "strings only: list/set/hash/zset/stream commands get swiftcask's own error",
-    "object-encoding-after-append": "the engine keeps no encoding history; APPEND/SETRANGE/SETBIT leave Redis 'raw'",
+    "object-encoding-history": "no encoding history is kept: after APPEND/SETRANGE/SETBIT/INCRBYFLOAT/COPY Redis "
+                               "has a raw, embstr or unshared object where the value's text alone says otherwise",
     "watch-swapdb-absent-key": "watches are per physical keyspace: SWAPDB fails every watch on both databases",
     "client-7.2-subcommands": "CLIENT SETINFO and NO-TOUCH (Redis 7.2) are served: clients send SETINFO on connect",
     "scripting-not-supported": "no Lua: FUNCTION STATS lists no engine and SCRIPT/FUNCTION HELP are not served",
