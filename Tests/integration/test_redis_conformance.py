@@ -415,7 +415,7 @@ def wait_until_ready(process, port, describe):
             client = RespClient(port)
             try:
                 if client.call(["PING"]) == b"+PONG\r\n":
-                    return client
+                    return
             finally:
                 client.close()
         except OSError:

@@ -170,7 +170,11 @@ extension ClientSession {
             }
             output.writeOK()
         } else if (sub.equalsIgnoringCase("NO-EVICT") || sub.equalsIgnoringCase("NO-TOUCH")) && argv.count == 3 {
-            if argv[2].equalsIgnoringCase("ON") || argv[2].equalsIgnoringCase("OFF") { output.writeOK() } else { replyError(ErrorReply.syntax) }
+            if argv[2].equalsIgnoringCase("ON") || argv[2].equalsIgnoringCase("OFF") {
+                output.writeOK()
+            } else {
+                replyError(ErrorReply.syntax)
+            }
         } else if sub.equalsIgnoringCase("REPLY") && argv.count == 3 {
             if argv[2].equalsIgnoringCase("ON") {
                 output.writeOK()
