@@ -118,6 +118,11 @@ def hello_client_id(raw):
 # --- the cases: (name, [command, ...]); a command is a shell-like string, an argument list, or
 # --- (command, rule) for a reply compared after normalisation ---
 
+# Glob patterns at the edges of Redis's stringmatchlen: unterminated classes, ranges ending in `]`,
+# escapes, and stars against the empty key.
+GLOB_EDGE_PATTERNS = ["*", "**", "*?*", "", "?", "[", "[]", "[^]", "[a-]", "[z-a]*", "[b-a]", "[a-", "[-]", "[^a-y]",
+                      "[!a]", "[[]", "[\\]]", "[\\a]", "[a\\]b]*", "a]b", "a[b", "\\", "a\\", "\\*",
+                      "\\?", "*\\"]
 EXPIRES_FAR = 4_000_000_000          # an absolute Unix time in seconds, in 2096
 PAST = 1_000_000_000                  # 2001
 
@@ -269,6 +274,9 @@ CASES = [
                        ("KEYS a\\*b", unordered), ("KEYS a[", unordered), ("KEYS *\\\\*", unordered),
                        ("KEYS [^a]*", unordered), ("KEYS [a-c]*", unordered), ("KEYS a[*", unordered),
                        ("KEYS a?c", unordered), ("KEYS [!x]bc", unordered)]),
+    ("glob-edges", ["MSET a 1 b 2 ab 3 'a]b' 4 '[' 5 '\\' 6 'a\\' 7 - 8 ^ 9 z 10 a-b 11 '*' 12 '?' 13 '' 14"]
+     + [("KEYS '%s'" % pattern, unordered) for pattern in GLOB_EDGE_PATTERNS]
+     + [("SCAN 0 COUNT 1000 MATCH '%s'" % pattern, scanned_keys_unordered) for pattern in GLOB_EDGE_PATTERNS]),
     ("expired-keys", ["SET a 1 EXAT %d" % PAST, "COPY a b", "EXISTS a b", "SET c 1 PX 1", "SET d 1 PXAT 1",
                       "RENAME d e", "MOVE d 1", "TTL d", "GETRANGE d 0 -1", "INCR d", "APPEND d x", "TTL d"]),
     ("overwrite-clears-ttl", ["SET a 1 EX 100", "SET b 2", "RENAME b a", "TTL a", "SET c 1 EX 100",
@@ -347,6 +355,13 @@ CASES = [
                      "SET k v", "MULTI", "EXEC", "GET k"]),
     ("multi-commands", ["MULTI", "SELECT 1", "SET k v", "SWAPDB 0 1", "FLUSHDB", "DEL k k", "TYPE k", "PING",
                         "ECHO x", "CLIENT SETNAME n", "EXEC", "CLIENT GETNAME", "GET k", "SELECT 0", "GET k"]),
+    ("multi-string-commands", ["SET k v", "MULTI", "GETDEL k", "GETSET k w", "GETEX k EX 100", "TTL k",
+                               "PERSIST k", "APPEND k x", "SETRANGE k 0 y", "STRLEN k", "GETRANGE k 0 -1",
+                               "LCS k k", "SETBIT k 0 1", "BITCOUNT k", "EXPIRETIME k", "RENAME k j", "COPY j k",
+                               "MOVE k 1", "EXISTS j k", "DBSIZE", "KEYS j", "SET n 1", "INCRBYFLOAT n 0.5", "INCR n",
+                               "MSETNX n 1 m 2", "MSET n 1 m 2", "SETNX n 2", "OBJECT ENCODING n", "TYPE n",
+                               "SELECT 1", "GET k", "SELECT 0", "EXEC"]),
+    ("multi-errors-inside", ["MULTI", "SET k v EX 0", "GETEX k FOO", "INCR k", "EXPIRE k 10 NX XX", "EXEC", "GET k"]),
     ("multi-runtime-errors", ["SET s abc", "MULTI", "INCR s", "SET k v", "LCS s k LEN IDX", "GET k", "EXEC"]),
     ("multi-refused-commands", ["MULTI", "SAVE", "GET k", "EXEC", "MULTI", "SHUTDOWN", "DISCARD", "MULTI",
                                 "SAVE", "DISCARD", "GET k"]),
