@@ -101,6 +101,7 @@ extension ClientSession {
             output.writeInteger(0)
             return
         }
+        guard checkSizes(key: destination, valueLength: current.value.count) else { return }
         stagePut(destination, current.value, expiresAtMillis: current.expiresAtMillis, in: target)
         if commit() { output.writeInteger(1) }
     }
