@@ -123,6 +123,7 @@ def hello_client_id(raw):
 GLOB_EDGE_PATTERNS = ["*", "**", "*?*", "", "?", "[", "[]", "[^]", "[a-]", "[z-a]*", "[b-a]", "[a-", "[-]", "[^a-y]",
                       "[!a]", "[[]", "[\\]]", "[\\a]", "[a\\]b]*", "a]b", "a[b", "\\", "a\\", "\\*",
                       "\\?", "*\\"]
+KEY_OVER_LIMIT = "k" * 70_000         # the engine's keys are at most 65535 bytes
 EXPIRES_FAR = 4_000_000_000          # an absolute Unix time in seconds, in 2096
 PAST = 1_000_000_000                  # 2001
 
@@ -376,6 +377,7 @@ CASES = [
                    "SCRIPT EXISTS abc def", "SCRIPT EXISTS", "SCRIPT FOO", "FUNCTION", "SCRIPT", "READONLY",
                    "READWRITE", "READONLY x", "SAVE x", "TIME x", "LASTSAVE x", "BGREWRITEAOF x"]),
     ("scripting-not-supported", ["FUNCTION STATS", "SCRIPT HELP x"]),
+    ("key-size-limit", [["SET", KEY_OVER_LIMIT, "v"]]),
     # commands of types the server does not store (see KNOWN_DIFFERENCES and the test below)
     ("other-type-commands", ["LPUSH l a"]),
 ]
@@ -411,6 +413,7 @@ KNOWN_DIFFERENCES = {
     "watch-swapdb-absent-key": "watches are per physical keyspace: SWAPDB fails every watch on both databases",
     "client-7.2-subcommands": "CLIENT SETINFO and NO-TOUCH (Redis 7.2) are served: clients send SETINFO on connect",
     "scripting-not-supported": "no Lua: FUNCTION STATS lists no engine and SCRIPT/FUNCTION HELP are not served",
+    "key-size-limit": "the engine stores keys of at most 65535 bytes; longer ones get a clear error (test below)",
     "help-client-command": "CLIENT HELP and COMMAND HELP list only the subcommands swiftcask implements",
 }
 
@@ -510,5 +513,19 @@ def test_other_type_commands_get_a_clear_error(swiftcask_port):
             arguments = shlex.split(command)
             assert client.call(arguments).startswith(OTHER_TYPE_ERROR % arguments[0].lower().encode()), command
         assert client.call(["PING"]) == b"+PONG\r\n"
+    finally:
+        client.close()
+
+
+def test_keys_over_the_engine_limit_get_one_clear_error(swiftcask_port):
+    client = RespClient(swiftcask_port)
+    try:
+        assert client.call(["SET", "small", "1"]) == b"+OK\r\n"
+        error = b"-ERR key is too large (%d bytes, the limit is 65535)\r\n" % len(KEY_OVER_LIMIT)
+        for command in (["SET", KEY_OVER_LIMIT, "v"], ["MSET", KEY_OVER_LIMIT, "v"], ["INCR", KEY_OVER_LIMIT],
+                        ["APPEND", KEY_OVER_LIMIT, "v"], ["RENAME", "small", KEY_OVER_LIMIT],
+                        ["COPY", "small", KEY_OVER_LIMIT]):
+            assert client.call(command) == error, command[0]
+        assert client.call(["DEL", "small"]) == b":1\r\n"
     finally:
         client.close()
