@@ -163,7 +163,7 @@ import Testing
         #expect(try client.call("COMMAND", "COUNT") == ":\(CommandTable.topLevel.count)\r\n")
         let info = try client.call("COMMAND", "INFO", "get")
         #expect(info.hasPrefix("*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n"))
-        #expect(try client.call("COMMAND", "INFO", "nosuch") == "*1\r\n*-1\r\n")
+        #expect(try client.call("COMMAND", "INFO", "nosuch") == "*1\r\n$-1\r\n")
         #expect(try client.call("COMMAND", "DOCS", "get").contains("Get the value of a key"))
         #expect(try client.call("COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2") == "*2\r\n$1\r\na\r\n$1\r\nb\r\n")
     }

@@ -4,10 +4,14 @@ struct CommandFlags: OptionSet, Sendable {
 
     /// Allowed before AUTH (AUTH, HELLO, QUIT, …).
     static let noAuth = CommandFlags(rawValue: 1 << 0)
+    /// Refused inside MULTI (SAVE, SHUTDOWN).
+    static let noMulti = CommandFlags(rawValue: 1 << 1)
 
     init(rawValue: UInt16) { self.rawValue = rawValue }
 
     init(names: [String]) {
-        self = names.contains("no_auth") ? .noAuth : []
+        self = []
+        if names.contains("no_auth") { insert(.noAuth) }
+        if names.contains("no_multi") { insert(.noMulti) }
     }
 }

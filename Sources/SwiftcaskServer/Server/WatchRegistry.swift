@@ -23,6 +23,10 @@ struct WatchRegistry: Sendable {
 
     func watchers(of key: Key) -> Set<ClientID> { watchers[key] ?? [] }
 
+    func keys(inKeyspace keyspace: UInt8) -> [[UInt8]] {
+        watchers.keys.filter { $0.keyspace == keyspace }.map(\.bytes)
+    }
+
     func watchers(inKeyspace keyspace: UInt8) -> Set<ClientID> {
         var result: Set<ClientID> = []
         for (key, clients) in watchers where key.keyspace == keyspace { result.formUnion(clients) }

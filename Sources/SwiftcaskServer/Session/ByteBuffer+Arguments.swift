@@ -18,20 +18,6 @@ extension ByteBuffer {
     /// Strict integer, Redis's `string2ll` rules.
     var integerValue: Int? { RESPInteger.parse(readableBytesView) }
 
-    /// Redis's `string2ld`-like parsing: finite decimal or exponent notation, `inf` allowed.
-    var doubleValue: Double? {
-        guard readableBytes > 0, readableBytes <= 5 * 1024 else { return nil }
-        let text = String(decoding: readableBytesView, as: UTF8.self)
-        if text.first == " " || text.last == " " { return nil }
-        switch text.lowercased() {
-        case "inf", "+inf", "infinity", "+infinity": return .infinity
-        case "-inf", "-infinity": return -.infinity
-        default: break
-        }
-        guard let value = Double(text), !value.isNaN else { return nil }
-        return value
-    }
-
     var bytes: [UInt8] { Array(readableBytesView) }
     var text: String { String(decoding: readableBytesView, as: UTF8.self) }
 }

@@ -42,42 +42,42 @@ extension ClientSession {
         output.writeInteger(value[byteIndex] & UInt8(1 << (7 - (offset & 7))) != 0 ? 1 : 0)
     }
 
-    /// BITCOUNT key [start end [BYTE | BIT]]
+    /// BITCOUNT key [start end [BYTE | BIT]], checked in Redis 7.0's order: a missing key
+    /// counts 0 whatever the arguments, and a range of two negatives that is empty counts 0
+    /// before the unit is read.
     func bitCount() throws(StoreError) {
-        guard argv.count == 2 || argv.count == 4 || argv.count == 5 else {
-            replyError(ErrorReply.syntax)
+        guard let value = try lookup(argv[1])?.value else {
+            output.writeInteger(0)
             return
         }
+        var start = 0, end = value.count - 1
         var inBits = false
-        if argv.count == 5 {
-            if argv[4].equalsIgnoringCase("BIT") {
-                inBits = true
-            } else if !argv[4].equalsIgnoringCase("BYTE") {
-                replyError(ErrorReply.syntax)
-                return
-            }
-        }
-        var start = 0, end = 0
-        if argv.count >= 4 {
+        if argv.count == 4 || argv.count == 5 {
             guard let first = argv[2].integerValue, let last = argv[3].integerValue else {
                 replyError(ErrorReply.notInteger)
                 return
             }
             (start, end) = (first, last)
-        }
-        let value = try lookup(argv[1])?.value ?? []
-        guard !value.isEmpty else {
-            output.writeInteger(0)
+            if start < 0 && end < 0 && start > end {
+                output.writeInteger(0)
+                return
+            }
+            if argv.count == 5 {
+                if argv[4].equalsIgnoringCase("BIT") {
+                    inBits = true
+                } else if !argv[4].equalsIgnoringCase("BYTE") {
+                    replyError(ErrorReply.syntax)
+                    return
+                }
+            }
+            let total = inBits ? value.count * 8 : value.count
+            if start < 0 { start = max(0, total + start) }
+            if end < 0 { end = max(0, total + end) }
+            end = min(end, total - 1)
+        } else if argv.count != 2 {
+            replyError(ErrorReply.syntax)
             return
         }
-        if argv.count == 2 {
-            output.writeInteger(value.reduce(0) { $0 + $1.nonzeroBitCount })
-            return
-        }
-        let total = inBits ? value.count * 8 : value.count
-        if start < 0 { start = max(0, total + start) }
-        if end < 0 { end = max(0, total + end) }
-        end = min(end, total - 1)
         guard start <= end else {
             output.writeInteger(0)
             return

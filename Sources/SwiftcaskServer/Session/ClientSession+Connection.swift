@@ -170,19 +170,27 @@ extension ClientSession {
             }
             output.writeOK()
         } else if (sub.equalsIgnoringCase("NO-EVICT") || sub.equalsIgnoringCase("NO-TOUCH")) && argv.count == 3 {
-            output.writeOK()
-        } else if sub.equalsIgnoringCase("REPLY") && argv.count == 3 && argv[2].equalsIgnoringCase("ON") {
-            output.writeOK()
+            if argv[2].equalsIgnoringCase("ON") || argv[2].equalsIgnoringCase("OFF") {
+                output.writeOK()
+            } else {
+                replyError(ErrorReply.syntax)
+            }
+        } else if sub.equalsIgnoringCase("REPLY") && argv.count == 3 {
+            if argv[2].equalsIgnoringCase("ON") {
+                output.writeOK()
+            } else if argv[2].equalsIgnoringCase("OFF") || argv[2].equalsIgnoringCase("SKIP") {
+                replyError("ERR CLIENT REPLY OFF and SKIP are not supported")
+            } else {
+                replyError(ErrorReply.syntax)
+            }
         } else if sub.equalsIgnoringCase("HELP") && argv.count == 2 {
             let lines = ["CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                          "GETNAME", "ID", "INFO", "KILL <ip:port> | <option> <value> [...]", "LIST [TYPE <type>] [ID <id> [...]]",
                          "SETNAME <name>", "SETINFO <LIB-NAME|LIB-VER> <value>", "NO-EVICT (ON|OFF)", "NO-TOUCH (ON|OFF)", "HELP"]
             output.writeArrayHeader(lines.count)
             for line in lines { output.writeSimpleString(line) }
-        } else if CommandTable.spec(named: "client|" + sub.text.lowercased()) != nil {
-            replyError(ErrorReply.wrongArity("client|\(sub.text.lowercased())"))
         } else {
-            replyError(ErrorReply.unknownSubcommand(sub.text, "client"))
+            replySubcommandRejected(container: "client")
         }
     }
 

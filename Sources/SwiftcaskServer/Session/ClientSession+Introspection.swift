@@ -21,7 +21,8 @@ extension ClientSession {
                 if let spec = CommandTable.spec(named: name) {
                     writeCommandInfo(spec)
                 } else {
-                    output.writeNullArray(protocolVersion)
+                    // Redis answers an unknown name with a null bulk string, not a null array.
+                    output.writeNull(protocolVersion)
                 }
             }
         } else if sub.equalsIgnoringCase("DOCS") {
@@ -33,22 +34,23 @@ extension ClientSession {
             }
         } else if sub.equalsIgnoringCase("LIST") {
             commandList()
-        } else if sub.equalsIgnoringCase("GETKEYS") && argv.count >= 3 {
+        } else if sub.equalsIgnoringCase("GETKEYS") && argv.count >= 4 {
             commandGetKeys()
         } else if sub.equalsIgnoringCase("HELP") && argv.count == 2 {
             let lines = ["COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                          "(no subcommand)", "    Return details about all Redis commands.", "COUNT",
                          "    Return the total number of commands in this Redis server.", "LIST",
                          "    Return a list of all commands in this Redis server.", "INFO [<command-name> ...]",
-                         "    Return details about multiple Redis commands.", "DOCS [<command-name> ...]",
-                         "    Return documentation details about multiple Redis commands.", "GETKEYS <full-command>",
-                         "    Return the keys from a full Redis command.", "HELP", "    Print this help."]
+                         "    Return details about multiple Redis commands.",
+                         "    If no command names are given, documentation details for all", "    commands are returned.",
+                         "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+                         "    If no command names are given, documentation details for all", "    commands are returned.",
+                         "GETKEYS <full-command>",
+                         "    Return the keys from a full Redis command.", "HELP", "    Prints this help."]
             output.writeArrayHeader(lines.count)
             for line in lines { output.writeSimpleString(line) }
-        } else if CommandTable.spec(named: "command|" + sub.text.lowercased()) != nil {
-            replyError(ErrorReply.wrongArity("command|\(sub.text.lowercased())"))
         } else {
-            replyError(ErrorReply.unknownSubcommand(sub.text, "command"))
+            replySubcommandRejected(container: "command")
         }
     }
 

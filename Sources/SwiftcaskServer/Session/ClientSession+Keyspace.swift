@@ -101,6 +101,7 @@ extension ClientSession {
             output.writeInteger(0)
             return
         }
+        guard checkSizes(key: destination, valueLength: current.value.count) else { return }
         stagePut(destination, current.value, expiresAtMillis: current.expiresAtMillis, in: target)
         if commit() { output.writeInteger(1) }
     }
@@ -183,7 +184,7 @@ extension ClientSession {
 
     /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
     func scan() {
-        guard let cursor = UInt64(argv[1].text) else {
+        guard let cursor = Self.scanCursor(argv[1]) else {
             replyError(ErrorReply.invalidCursor)
             return
         }
@@ -228,6 +229,26 @@ extension ClientSession {
         for key in keys { output.writeBulk(key) }
     }
 
+    /// Redis's cursor parsing, C's `strtoul` on the argument up to its first NUL: an optional
+    /// sign and decimal digits, nothing around them; a minus wraps as in C, and an empty
+    /// argument is cursor 0.
+    static func scanCursor(_ argument: ByteBuffer) -> UInt64? {
+        let text = argument.readableBytesView.prefix { $0 != 0 }
+        guard let first = text.first else { return 0 }
+        let hasSign = first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
+        let digits = hasSign ? text.dropFirst() : text[...]
+        guard !digits.isEmpty else { return nil }
+        var value: UInt64 = 0
+        for digit in digits {
+            guard digit >= UInt8(ascii: "0") && digit <= UInt8(ascii: "9") else { return nil }
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
+            guard !overflow1 && !overflow2 else { return nil }
+            value = sum
+        }
+        return first == UInt8(ascii: "-") ? 0 &- value : value
+    }
+
     /// Keys returned by one SCAN call at most, whatever COUNT says.
     static let scanCountMax = 100_000
     /// Scan steps a full iteration may take beyond one per `scanStepKeys` keys.
@@ -250,8 +271,10 @@ extension ClientSession {
         let targets = all ? state.databaseMap.withLock { $0.map { Keyspace(rawValue: $0) } } : [keyspace]
         for target in targets {
             if overlay != nil {
+                // Each key it deletes flags its own watchers.
                 stageFlush(of: target)
             } else {
+                if state.watchedKeyCount.load(ordering: .relaxed) > 0 { touchWatchedKeysPresent(in: target) }
                 do {
                     // Not `removeAll`: with appendfsync always it would wait for the fsync on the event loop.
                     pendingTicket = try store.removeAllDeferred(in: target)
@@ -260,15 +283,32 @@ extension ClientSession {
                     return
                 }
             }
-            if state.watchedKeyCount.load(ordering: .relaxed) > 0 { state.touchAllWatched(keyspace: target) }
         }
         output.writeOK()
+    }
+
+    /// Before a flush: as in Redis, it fails only the transactions watching a key that exists,
+    /// not those watching keys that are absent anyway.
+    private func touchWatchedKeysPresent(in keyspace: Keyspace) {
+        let watched = state.watches.withLock { $0.keys(inKeyspace: keyspace.rawValue) }
+        for key in watched {
+            let buffer = ByteBuffer(bytes: key)
+            if exists(buffer, in: keyspace) { state.touchWatched(keyspace: keyspace, key: buffer) }
+        }
     }
 
     /// OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP
     func object() throws(StoreError) {
         let sub = argv[1]
-        if sub.equalsIgnoringCase("HELP") && argv.count == 2 {
+        guard let spec = CommandTable.spec(named: "object|" + sub.text.lowercased()) else {
+            replyError(ErrorReply.unknownSubcommand(sub.text, "object"))
+            return
+        }
+        guard spec.acceptsArgumentCount(argv.count) else {
+            replyError(ErrorReply.wrongArity(spec.name))
+            return
+        }
+        if sub.equalsIgnoringCase("HELP") {
             let lines = [
                 "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                 "ENCODING <key>", "    Return the kind of internal representation used in order to store the value",
@@ -279,40 +319,35 @@ extension ClientSession {
                 "    seconds elapsed since the last access to the key.",
                 "REFCOUNT <key>", "    Return the number of references of the value associated with the specified",
                 "    <key>.",
-                "HELP", "    Print this help.",
+                "HELP", "    Prints this help.",
             ]
             output.writeArrayHeader(lines.count)
             for line in lines { output.writeSimpleString(line) }
             return
         }
-        guard argv.count == 3 else {
-            if sub.equalsIgnoringCase("ENCODING") || sub.equalsIgnoringCase("FREQ") || sub.equalsIgnoringCase("IDLETIME") || sub.equalsIgnoringCase("REFCOUNT") {
-                replyError(ErrorReply.wrongArity("object|\(sub.text.lowercased())"))
-            } else {
-                replyError(ErrorReply.unknownSubcommand(sub.text, "object"))
-            }
+        // As in Redis, a missing key is nil for every subcommand, before any other check.
+        guard let value = try lookup(argv[2])?.value else {
+            output.writeNull(protocolVersion)
             return
         }
         if sub.equalsIgnoringCase("ENCODING") {
-            guard let value = try lookup(argv[2])?.value else {
-                output.writeNull(protocolVersion)
-                return
-            }
             // Redis's string encodings: integers that fit a long, short strings, the rest.
             let encoding = value.count <= 20 && RESPInteger.parse(value) != nil ? "int" : value.count <= 44 ? "embstr" : "raw"
             output.writeBulkString(encoding)
         } else if sub.equalsIgnoringCase("FREQ") {
             replyError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
-        } else if sub.equalsIgnoringCase("IDLETIME") || sub.equalsIgnoringCase("REFCOUNT") {
-            if exists(argv[2]) {
-                output.writeInteger(sub.equalsIgnoringCase("REFCOUNT") ? 1 : 0)
-            } else {
-                output.writeNull(protocolVersion)
-            }
+        } else if sub.equalsIgnoringCase("REFCOUNT") {
+            // Redis shares one object for each small integer and reports it as never freed.
+            let isShared = RESPInteger.parse(value).map { (0..<Self.sharedIntegersCount).contains($0) } ?? false
+            output.writeInteger(isShared ? Self.sharedObjectRefcount : 1)
         } else {
-            replyError(ErrorReply.unknownSubcommand(sub.text, "object"))
+            output.writeInteger(0)
         }
     }
+
+    /// Redis's OBJ_SHARED_INTEGERS (0...9999) and OBJ_SHARED_REFCOUNT.
+    static let sharedIntegersCount = 10_000
+    static let sharedObjectRefcount = Int(Int32.max)
 }
 
 extension ByteBuffer {

@@ -25,13 +25,14 @@ extension ClientSession {
             replyError("ERR The server is running without a config file")
         } else if sub.equalsIgnoringCase("HELP") && argv.count == 2 {
             let lines = ["CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                         "GET <pattern>", "SET <directive> <value>", "RESETSTAT", "REWRITE", "HELP"]
+                         "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+                         "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+                         "RESETSTAT", "    Reset statistics reported by the INFO command.",
+                         "REWRITE", "    Rewrite the configuration file.", "HELP", "    Prints this help."]
             output.writeArrayHeader(lines.count)
             for line in lines { output.writeSimpleString(line) }
-        } else if CommandTable.spec(named: "config|" + sub.text.lowercased()) != nil {
-            replyError(ErrorReply.wrongArity("config|\(sub.text.lowercased())"))
         } else {
-            replyError(ErrorReply.unknownSubcommand(sub.text, "config"))
+            replySubcommandRejected(container: "config")
         }
     }
 
@@ -168,23 +169,26 @@ extension ClientSession {
                          "GET [<count>]", "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
                          "    Entries are made of:", "    id, timestamp, time in microseconds, arguments array, client IP and port,",
                          "    client name", "LEN", "    Return the length of the slowlog.", "RESET",
-                         "    Reset the slowlog.", "HELP", "    Print this help."]
+                         "    Reset the slowlog.", "HELP", "    Prints this help."]
             output.writeArrayHeader(lines.count)
             for line in lines { output.writeSimpleString(line) }
-        } else if CommandTable.spec(named: "slowlog|" + sub.text.lowercased()) != nil {
-            replyError(ErrorReply.wrongArity("slowlog|\(sub.text.lowercased())"))
         } else {
-            replyError(ErrorReply.unknownSubcommand(sub.text, "slowlog"))
+            replySubcommandRejected(container: "slowlog")
         }
     }
 
-    /// FUNCTION FLUSH | LIST | STATS: there are never any functions.
+    /// FUNCTION FLUSH | LIST | STATS: there are never any functions; arguments are checked as
+    /// Redis checks them.
     func function() {
         let sub = argv[1]
         if sub.equalsIgnoringCase("FLUSH") && argv.count <= 3 {
+            guard argv.count == 2 || argv[2].equalsIgnoringCase("SYNC") || argv[2].equalsIgnoringCase("ASYNC") else {
+                replyError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+                return
+            }
             output.writeOK()
         } else if sub.equalsIgnoringCase("LIST") {
-            output.writeArrayHeader(0)
+            functionList()
         } else if sub.equalsIgnoringCase("STATS") && argv.count == 2 {
             output.writeMapHeader(2, protocolVersion)
             output.writeBulkString("running_script")
@@ -192,20 +196,47 @@ extension ClientSession {
             output.writeBulkString("engines")
             output.writeMapHeader(0, protocolVersion)
         } else {
-            replyError(ErrorReply.unknownSubcommand(sub.text, "function"))
+            replySubcommandRejected(container: "function")
         }
+    }
+
+    /// FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE], each option at most once.
+    private func functionList() {
+        var withCode = false, hasLibraryName = false
+        var index = 2
+        while index < argv.count {
+            if !withCode && argv[index].equalsIgnoringCase("WITHCODE") {
+                withCode = true
+            } else if !hasLibraryName && argv[index].equalsIgnoringCase("LIBRARYNAME") {
+                guard index + 1 < argv.count else {
+                    replyError("ERR library name argument was not given")
+                    return
+                }
+                hasLibraryName = true
+                index += 1
+            } else {
+                replyError(ErrorReply.sanitized("ERR Unknown argument \(argv[index].text)"))
+                return
+            }
+            index += 1
+        }
+        output.writeArrayHeader(0)
     }
 
     /// SCRIPT FLUSH | EXISTS: there are never any scripts.
     func script() {
         let sub = argv[1]
-        if sub.equalsIgnoringCase("FLUSH") && argv.count <= 3 {
+        if sub.equalsIgnoringCase("FLUSH") {
+            guard argv.count == 2 || (argv.count == 3 && (argv[2].equalsIgnoringCase("SYNC") || argv[2].equalsIgnoringCase("ASYNC"))) else {
+                replyError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+                return
+            }
             output.writeOK()
         } else if sub.equalsIgnoringCase("EXISTS") && argv.count >= 3 {
             output.writeArrayHeader(argv.count - 2)
             for _ in 2..<argv.count { output.writeInteger(0) }
         } else {
-            replyError(ErrorReply.unknownSubcommand(sub.text, "script"))
+            replySubcommandRejected(container: "script")
         }
     }
 }

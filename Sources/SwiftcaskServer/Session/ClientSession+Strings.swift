@@ -45,29 +45,31 @@ extension ClientSession {
             return
         }
         var onlyIfAbsent = false, onlyIfPresent = false, returnOld = false, keepTTL = false
-        var expiry: Int64?
+        var expiryArgument: ExpiryArgument?
         var index = 3
         while index < argv.count {
             let option = argv[index]
-            let hasNext = index + 1 < argv.count
             if option.equalsIgnoringCase("NX") && !onlyIfPresent {
                 onlyIfAbsent = true
             } else if option.equalsIgnoringCase("XX") && !onlyIfAbsent {
                 onlyIfPresent = true
             } else if option.equalsIgnoringCase("GET") {
                 returnOld = true
-            } else if option.equalsIgnoringCase("KEEPTTL") && expiry == nil {
+            } else if option.equalsIgnoringCase("KEEPTTL") && expiryArgument == nil {
                 keepTTL = true
-            } else if hasNext && expiry == nil && !keepTTL,
-                      let unit = Self.expiryUnit(option) {
-                guard let at = expiryDeadline(argv[index + 1], unit: unit, command: "set") else { return }
-                expiry = at
+            } else if !keepTTL, let found = parseExpiryArgument(at: index, after: expiryArgument) {
+                expiryArgument = found
                 index += 1
             } else {
                 replyError(ErrorReply.syntax)
                 return
             }
             index += 1
+        }
+        var expiry: Int64?
+        if let expiryArgument {
+            guard let at = expiryDeadline(expiryArgument.amount, unit: expiryArgument.unit, command: "set") else { return }
+            expiry = at
         }
         let current = (returnOld || onlyIfAbsent || onlyIfPresent || keepTTL) ? try lookup(key) : nil
         let present = current != nil
@@ -87,6 +89,17 @@ extension ClientSession {
 
     enum ExpiryUnit {
         case relativeSeconds, relativeMillis, absoluteSeconds, absoluteMillis
+    }
+
+    /// An expiry option and its amount; Redis reads the amount only after every option parsed.
+    typealias ExpiryArgument = (unit: ExpiryUnit, amount: ByteBuffer)
+
+    /// The expiry option at `index`, if one is there and may follow `previous`: as in Redis,
+    /// the same option may repeat (the last one counts) but two kinds may not mix.
+    func parseExpiryArgument(at index: Int, after previous: ExpiryArgument?) -> ExpiryArgument? {
+        guard index + 1 < argv.count, let unit = Self.expiryUnit(argv[index]),
+              previous.map({ $0.unit == unit }) ?? true else { return nil }
+        return (unit, argv[index + 1])
     }
 
     static func expiryUnit(_ option: ByteBuffer) -> ExpiryUnit? {
@@ -174,16 +187,14 @@ extension ClientSession {
     /// GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]
     func getEx() throws(StoreError) {
         let key = argv[1]
-        var expiry: Int64?
+        var expiryArgument: ExpiryArgument?
         var persist = false
         var index = 2
         while index < argv.count {
-            let option = argv[index]
-            if option.equalsIgnoringCase("PERSIST") && expiry == nil && !persist {
+            if argv[index].equalsIgnoringCase("PERSIST") && expiryArgument == nil {
                 persist = true
-            } else if index + 1 < argv.count && expiry == nil && !persist, let unit = Self.expiryUnit(option) {
-                guard let at = expiryDeadline(argv[index + 1], unit: unit, command: "getex") else { return }
-                expiry = at
+            } else if !persist, let found = parseExpiryArgument(at: index, after: expiryArgument) {
+                expiryArgument = found
                 index += 1
             } else {
                 replyError(ErrorReply.syntax)
@@ -194,6 +205,12 @@ extension ClientSession {
         guard let current = try lookup(key) else {
             replyValue(nil)
             return
+        }
+        // As in Redis, the amount is read only for a key that exists.
+        var expiry: Int64?
+        if let expiryArgument {
+            guard let at = expiryDeadline(expiryArgument.amount, unit: expiryArgument.unit, command: "getex") else { return }
+            expiry = at
         }
         if let expiry {
             if expiry <= now { stageDelete(key) } else { try stageExpiry(key, expiresAtMillis: expiry) }
@@ -403,14 +420,14 @@ extension ClientSession {
 
     func incrementByFloat() throws(StoreError) {
         let key = argv[1]
-        guard let amount = argv[2].doubleValue else {
+        guard let amount = LongDouble.parse(argv[2].readableBytesView) else {
             replyError(ErrorReply.notFloat)
             return
         }
         let current = try lookup(key)
-        var number = 0.0
+        var number: LongDouble.Value = 0
         if let value = current?.value {
-            guard let parsed = ByteBuffer(bytes: value).doubleValue else {
+            guard let parsed = LongDouble.parse(value) else {
                 replyError(ErrorReply.notFloat)
                 return
             }
@@ -421,16 +438,9 @@ extension ClientSession {
             replyError(ErrorReply.incrementNaN)
             return
         }
-        guard checkSizes(key: key, valueLength: 0) else { return }
-        let text = Self.formatDouble(sum)
+        let text = LongDouble.format(sum)
+        guard checkSizes(key: key, valueLength: text.utf8.count) else { return }
         stagePut(key, Array(text.utf8), expiresAtMillis: current?.expiresAtMillis)
         if commit() { output.writeBulkString(text) }
-    }
-
-    /// Like Redis's `%.17Lg` with trailing zeros removed: integral values print without a
-    /// fraction or exponent.
-    static func formatDouble(_ value: Double) -> String {
-        if value == value.rounded() && abs(value) < 1e17 { return String(Int64(value)) }
-        return "\(value)"
     }
 }

@@ -86,11 +86,22 @@ final class ClientSession {
     private func run(_ entry: CommandRegistry.Entry, _ command: RESPCommand) {
         let index = entry.index
         guard entry.acceptsArgumentCount(argv.count) else {
-            reject(index, ErrorReply.wrongArity(entry.spec.name))
+            if entry.id == .exec {
+                // As in Redis, a malformed EXEC discards the transaction and the watches, in MULTI or not.
+                transaction = nil
+                unwatchAll()
+                reject(index, ErrorReply.execAbort(because: ErrorReply.wrongArityReason(entry.spec.name)))
+            } else {
+                reject(index, ErrorReply.wrongArity(entry.spec.name))
+            }
             return
         }
         if !isAuthenticated && !entry.flags.contains(.noAuth) {
             reject(index, ErrorReply.noAuth)
+            return
+        }
+        if transaction != nil && entry.flags.contains(.noMulti) {
+            reject(index, ErrorReply.notInMulti)
             return
         }
         if transaction != nil && !Self.runsInsideMulti.contains(entry.id) {
@@ -202,6 +213,22 @@ final class ClientSession {
 
     func replyWrongArity() {
         replyError(ErrorReply.wrongArity(argv[0].text.lowercased()))
+    }
+
+    /// A container's subcommand that its command did not serve, told apart as Redis does: an
+    /// arity error when the table's arity refuses the count, a syntax error of the subcommand
+    /// when it exists, else an unknown subcommand.
+    func replySubcommandRejected(container: String) {
+        let sub = argv[1].text
+        guard let spec = CommandTable.spec(named: container + "|" + sub.lowercased()) else {
+            replyError(ErrorReply.unknownSubcommand(sub, container))
+            return
+        }
+        if spec.acceptsArgumentCount(argv.count) {
+            replyError(ErrorReply.subcommandSyntax(sub, container))
+        } else {
+            replyError(ErrorReply.wrongArity(spec.name))
+        }
     }
 
     /// Commands of data types this server does not store.

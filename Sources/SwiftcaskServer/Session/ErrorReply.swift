@@ -16,6 +16,7 @@ enum ErrorReply {
     static let discardWithoutMulti = "ERR DISCARD without MULTI"
     static let watchInsideMulti = "ERR WATCH inside MULTI is not allowed"
     static let execAbort = "EXECABORT Transaction discarded because of previous errors."
+    static let notInMulti = "ERR Command not allowed inside a transaction"
     static let offsetOutOfRange = "ERR offset is out of range"
     static let bitOffset = "ERR bit offset is not an integer or out of range"
     static let bitValue = "ERR bit is not an integer or out of range"
@@ -29,10 +30,16 @@ enum ErrorReply {
     static let gtLt = "ERR GT and LT options at the same time are not compatible"
     static let protectedMode = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
 
-    static func wrongArity(_ name: String) -> String { "ERR wrong number of arguments for '\(name)' command" }
+    static func wrongArity(_ name: String) -> String { "ERR " + wrongArityReason(name) }
+    static func wrongArityReason(_ name: String) -> String { "wrong number of arguments for '\(name)' command" }
+    /// A malformed EXEC: Redis discards the transaction and names the reason.
+    static func execAbort(because reason: String) -> String { "EXECABORT Transaction discarded because of: \(reason)" }
     static func invalidExpire(_ command: String) -> String { "ERR invalid expire time in '\(command)' command" }
     static func unknownSubcommand(_ sub: String, _ container: String) -> String {
         "ERR unknown subcommand '\(sub)'. Try \(container.uppercased()) HELP."
+    }
+    static func subcommandSyntax(_ sub: String, _ container: String) -> String {
+        sanitized("ERR unknown subcommand or wrong number of arguments for '\(sub.prefix(128))'. Try \(container.uppercased()) HELP.")
     }
     /// Values that are not strings are never stored; their commands get this instead of silence.
     static func unsupportedType(_ name: String) -> String {

@@ -12,6 +12,9 @@ struct GlobPattern {
     var matchesEverything: Bool { pattern == [UInt8(ascii: "*")] }
 
     func matches(_ subject: [UInt8]) -> Bool {
+        // Redis's matcher never reads a pattern against an empty string: only the empty pattern
+        // matches it, and `*` through the KEYS and SCAN shortcut; `**` or `*?*` do not.
+        guard !subject.isEmpty else { return pattern.isEmpty || matchesEverything }
         var p = 0, s = 0
         var starP = -1, starS = 0
         while s < subject.count {
@@ -66,7 +69,8 @@ struct GlobPattern {
             if pattern[p] == UInt8(ascii: "\\") && p + 1 < pattern.count {
                 if pattern[p + 1] == byte { matched = true }
                 p += 2
-            } else if p + 2 < pattern.count && pattern[p + 1] == UInt8(ascii: "-") && pattern[p + 2] != UInt8(ascii: "]") {
+            } else if p + 2 < pattern.count && pattern[p + 1] == UInt8(ascii: "-") {
+                // As in Redis, `]` can end a range: `[a-]` is the range from `]` to `a`.
                 let low = min(pattern[p], pattern[p + 2])
                 let high = max(pattern[p], pattern[p + 2])
                 if byte >= low && byte <= high { matched = true }
