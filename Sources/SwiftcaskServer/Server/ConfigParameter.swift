@@ -86,8 +86,9 @@ public struct ConfigParameter: Sendable {
         },
     ]
 
-    /// Read-only values that clients and tools query at connect time (redis-benchmark asks for
-    /// `save` and `appendonly`); CONFIG SET of them is accepted and ignored like a no-op.
+    /// Fixed values that clients and tools query at connect time (redis-benchmark asks for
+    /// `save` and `appendonly`). CONFIG SET accepts only the value shown; a config file may
+    /// name them with any value (a redis.conf copied over still loads), which is ignored.
     static let compatibilityValues: [(String, String)] = [
         ("appendonly", "yes"), ("save", ""), ("maxmemory", "0"), ("maxmemory-policy", "noeviction"),
         ("io-threads", "1"), ("cluster-enabled", "no"), ("hz", "10"), ("tcp-keepalive", "300"),

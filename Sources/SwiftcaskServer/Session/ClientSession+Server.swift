@@ -65,7 +65,13 @@ extension ClientSession {
         for pair in stride(from: 2, to: argv.count, by: 2) {
             let name = argv[pair].text
             guard let parameter = ConfigParameter.named(name) else {
-                if ConfigParameter.compatibilityValues.contains(where: { $0.0 == name.lowercased() }) { continue }
+                if let fixed = ConfigParameter.compatibilityValues.first(where: { $0.0 == name.lowercased() }) {
+                    // Accepted when it changes nothing; anything else would be a silent no-op
+                    // (a maxmemory that never evicts), so it is refused.
+                    if argv[pair + 1].text.lowercased() == fixed.1 { continue }
+                    replyError("ERR CONFIG SET failed (possibly related to argument '\(fixed.0)') - not supported by swiftcask, which keeps it at '\(fixed.1)'")
+                    return
+                }
                 replyError("ERR Unknown option or number of arguments for CONFIG SET - '\(name)'")
                 return
             }
