@@ -34,8 +34,8 @@ import Testing
         for (key, value) in model { #expect(try store.get(key) == value, "\(key) \(context)") }
     }
 
-    /// A merge loads each output's page cache in huge folios before copying records into it,
-    /// so the copies are read through 2 MiB pages (where the kernel supports it).
+    /// A merge writes its outputs in whole 2 MiB chunks at 2 MiB-aligned offsets, so the copies
+    /// are read through 2 MiB pages (where the kernel supports it).
     @Test(.enabled(if: HugePageMapping.kernelMapsFilesWrittenInHugeChunks()))
     func mergeOutputsAreMappedWithHugePages() throws {
         let directory = TemporaryDirectory()
