@@ -323,12 +323,12 @@ int main(int argc, char **argv) {
     // the other modes and a merge output), which the kernel may map with 2 MiB pages.
     const char *small_folios = build_data_file(path, data_bytes, file_next, index_target, 0);
     chase_passes(small_folios, o.loads, o.passes, ns);
-    snprintf(note, sizeof note, "PROT_READ MAP_SHARED, 4 KiB folios; file_pmd_mapped_kb=%ld", smaps_kb("FilePmdMapped"));
+    snprintf(note, sizeof note, "PROT_READ MAP_SHARED; 4 KiB folios; file_pmd_mapped_kb=%ld", smaps_kb("FilePmdMapped"));
     report(&o, "file-map", "load", o.data_mib, ns, note);
     munmap((void *)small_folios, data_bytes);
     const char *data = build_data_file(path, data_bytes, file_next, index_target, 1);
     chase_passes(data, o.loads, o.passes, ns);
-    snprintf(note, sizeof note, "PROT_READ MAP_SHARED, page cache loaded in huge folios first; file_pmd_mapped_kb=%ld",
+    snprintf(note, sizeof note, "PROT_READ MAP_SHARED; page cache loaded in huge folios first; file_pmd_mapped_kb=%ld",
              smaps_kb("FilePmdMapped"));
     report(&o, "file-map-huge", "load", o.data_mib, ns, note);
     free(file_next); free(index_next); free(record_of); free(index_target);
