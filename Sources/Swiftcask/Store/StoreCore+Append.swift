@@ -156,15 +156,16 @@ extension StoreCore {
         appendedPosition += UInt64(length)
         recordsWritten += 1
 
-        let matches: (KeydirEntry) -> Bool = { self.entry($0, holds: key, keyspace: keyspace) }
+        // The key checks are closure literals passed straight down: a closure stored in a local
+        // first captured `self` with a retain per record.
         let previous: KeydirEntry?
         if flags.contains(.tombstone) {
-            previous = keydir.remove(hash: hash, matches: matches)
+            previous = keydir.remove(hash: hash) { self.entry($0, holds: key, keyspace: keyspace) }
             segment.deadBytes += length
             countIndexChange(removed: previous, added: nil, keyspace: keyspace)
         } else {
             let entry = KeydirEntry(hash: hash, segmentID: segment.id, offset: UInt32(offset), valueLength: value.count, hasExpiry: expiresAtMillis != 0)
-            previous = keydir.upsert(entry, matches: matches)
+            previous = keydir.upsert(entry) { self.entry($0, holds: key, keyspace: keyspace) }
             countIndexChange(removed: previous, added: entry, keyspace: keyspace)
         }
         if let previous { markDead(previous, keyLength: key.count) }

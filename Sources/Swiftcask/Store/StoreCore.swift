@@ -250,7 +250,9 @@ final class StoreCore: @unchecked Sendable {
 
     @inline(__always)
     func markDead(_ entry: KeydirEntry, keyLength: Int) {
-        segmentsByID[Int(entry.segmentID)]?.deadBytes += RecordHeader.recordLength(keyLength: keyLength, valueLength: entry.valueLength)
+        // Read, not mutated through the array (that checked the array's uniqueness per write).
+        guard let segment = segmentsByID[Int(entry.segmentID)] else { return }
+        segment.deadBytes += RecordHeader.recordLength(keyLength: keyLength, valueLength: entry.valueLength)
     }
 
     /// The value of an entry's record after checking the record's CRC: data read back is
