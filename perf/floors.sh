@@ -75,7 +75,7 @@ awk -v g="$GET_NS" -v g4="$GET4_NS" 'BEGIN {
 awk -F, '$1 ~ /^get-sequence-w/ { sub("get-sequence-w", "", $1); w[++n] = $1; t[n] = $3 }
     END { printf "    independent keys, one get after another (get-sequence-wN: N instructions of other work per get):"
           for (i = 1; i <= n; i++) printf " w%s %.1f ns (%.2fM/s)", w[i], t[i], 1e3 / t[i]
-          printf "\n    the CPU overlaps consecutive gets only while a get stays far shorter than a verified Swiftcask get (~460 instructions)\n" }' "$WORK/memory.csv"
+          printf "\n    the CPU overlaps consecutive gets only while a get stays far shorter than a verified Swiftcask get (~430 instructions)\n" }' "$WORK/memory.csv"
 awk -v p="$BATCH_P50_US" -v k="$KEYS_PER_BATCH" -v b="$BATCH_BYTES" 'BEGIN { printf "(ii) serial durable batches of %d keys: %d / p50(pwrite %d B + fdatasync) = %d / %.1f us = %.0fk keys/s\n", k, k, b, k, p, k / p * 1e6 / 1e3 }'
 echo "    vs ${DURABLE_TARGET_KEYS_PER_S} keys/s: $(verdict "$(awk -v p="$BATCH_P50_US" -v k="$KEYS_PER_BATCH" 'BEGIN { print k / p * 1e6 }')" "$DURABLE_TARGET_KEYS_PER_S")"
 awk -v r="$BATCH_RATE" -v k="$KEYS_PER_BATCH" 'BEGIN { printf "    from the mean instead (rounds/s x %d, slow fsyncs included): %.0fk keys/s\n", k, r * k / 1e3 }'

@@ -1,8 +1,8 @@
 import Glibc
 @testable import Swiftcask
 
-/// What /proc/self/smaps tells about files mapped with 2 MiB pages, for tests of the page cache
-/// loading in `SpareSegmentFile` and `MergeOutputWriter`.
+/// What /proc/self/smaps tells about files mapped with 2 MiB pages, for tests of the huge
+/// page-cache folios of spare segments (`SpareSegmentFile`) and merge outputs (`MergeOutputWriter`).
 enum HugePageMapping {
     static let hugePageBytes = 2 << 20
 
@@ -22,7 +22,8 @@ enum HugePageMapping {
         return kilobytes
     }
 
-    /// A /proc file's text (its size reads as 0, so it is read until the end).
+    /// A /proc file's text (its size reads as 0, so it is read until the end; Foundation's
+    /// `String(contentsOfFile:)` came back without smaps' mappings, which skipped these tests).
     private static func readProcFile(_ path: String) -> String {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return "" }

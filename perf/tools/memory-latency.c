@@ -22,7 +22,7 @@
 //                  (17 crc32 steps, as a Swiftcask read verifies) and N instructions of other
 //                  work that does not depend on the record (hashing, locking, calls). With
 //                  N = 0 the CPU runs the next get's misses under this one's; the question is
-//                  how short a get must be for that to happen (a Swiftcask get is ~460).
+//                  how short a get must be for that to happen (a Swiftcask get is ~430).
 //
 // Each chase follows a random cyclic permutation of 64-byte lines (Sattolo's algorithm), so
 // every load's address comes from the previous load: no prefetching, no overlap, nothing the

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// INCRBYFLOAT's number as Redis handles it: a C `long double` (80-bit on x86-64) read with
 /// `strtold` and printed with `%.17Lf` less its trailing zeros, so 0.1 + 0.2 reads "0.3" and
