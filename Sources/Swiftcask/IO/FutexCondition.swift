@@ -24,18 +24,12 @@ struct FutexCondition: @unchecked Sendable {
         waiters.deallocate()
     }
 
-    /// The futex word of an atomic (an `Atomic<UInt32>` is laid out as a `UInt32`).
-    @inline(__always)
-    static func word(_ atomic: UnsafeMutablePointer<Atomic<UInt32>>) -> UnsafeMutablePointer<UInt32> {
-        UnsafeMutableRawPointer(atomic).assumingMemoryBound(to: UInt32.self)
-    }
-
     /// Wakes one waiter, or all of them.
     @inline(__always)
     func signal(all: Bool) {
         sequence.pointee.wrappingAdd(1, ordering: .sequentiallyConsistent)
         if waiters.pointee.load(ordering: .sequentiallyConsistent) != 0 {
-            _ = sc_futex_wake(Self.word(sequence), all ? Int32.max : 1)
+            _ = sc_futex_wake(sequence.futexWord, all ? Int32.max : 1)
         }
     }
 
@@ -47,7 +41,7 @@ struct FutexCondition: @unchecked Sendable {
 
     /// Called without the lock: sleeps unless a signal came since `prepareToWait`.
     func sleep(unlessChangedFrom observed: UInt32, untilMonotonicNanos deadlineNanos: UInt64?) {
-        _ = sc_futex_wait(Self.word(sequence), observed, deadlineNanos.map { Int64(clamping: $0) } ?? -1)
+        _ = sc_futex_wait(sequence.futexWord, observed, deadlineNanos.map { Int64(clamping: $0) } ?? -1)
     }
 
     /// Called with the lock held again.

@@ -53,7 +53,7 @@ struct Monitor: @unchecked Sendable {
     @inline(__always)
     func unlock() {
         if state.pointee.exchange(Self.unlocked, ordering: .releasing) == Self.contended {
-            _ = sc_futex_wake(FutexCondition.word(state), 1)
+            _ = sc_futex_wake(state.futexWord, 1)
         }
     }
 
@@ -79,7 +79,7 @@ struct Monitor: @unchecked Sendable {
             if current != Self.contended && state.pointee.exchange(Self.contended, ordering: .acquiring) == Self.unlocked {
                 return
             }
-            _ = sc_futex_wait(FutexCondition.word(state), Self.contended, -1)
+            _ = sc_futex_wait(state.futexWord, Self.contended, -1)
             current = spinWhileLocked()
         }
     }
