@@ -19,7 +19,7 @@ public enum ConfigFile {
                 value = ""
             }
             guard let parameter = ConfigParameter.named(String(name)) else {
-                if ConfigParameter.compatibilityValues.contains(where: { $0.0 == name.lowercased() }) { continue }
+                if ConfigParameter.compatibilityValue(named: name) != nil { continue }
                 throw ConfigError("line \(number + 1): unknown option '\(name)'")
             }
             do {

@@ -109,6 +109,12 @@ public struct ConfigParameter: Sendable {
         return all.first { $0.name == lower }
     }
 
+    /// The fixed value of a compatibility name (any case), or nil for any other name.
+    static func compatibilityValue(named name: some StringProtocol) -> String? {
+        let lower = name.lowercased()
+        return compatibilityValues.first { $0.0 == lower }?.1
+    }
+
     public func value(in configuration: ServerConfiguration) -> String { get(configuration) }
 
     public func apply(_ text: String, to configuration: inout ServerConfiguration) throws(ConfigError) {

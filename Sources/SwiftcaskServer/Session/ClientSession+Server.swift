@@ -65,11 +65,11 @@ extension ClientSession {
         for pair in stride(from: 2, to: argv.count, by: 2) {
             let name = argv[pair].text
             guard let parameter = ConfigParameter.named(name) else {
-                if let fixed = ConfigParameter.compatibilityValues.first(where: { $0.0 == name.lowercased() }) {
+                if let fixed = ConfigParameter.compatibilityValue(named: name) {
                     // Accepted when it changes nothing; anything else would be a silent no-op
                     // (a maxmemory that never evicts), so it is refused.
-                    if argv[pair + 1].text.lowercased() == fixed.1 { continue }
-                    replyError("ERR CONFIG SET failed (possibly related to argument '\(fixed.0)') - not supported by swiftcask, which keeps it at '\(fixed.1)'")
+                    if argv[pair + 1].text.lowercased() == fixed { continue }
+                    replyError("ERR CONFIG SET failed (possibly related to argument '\(name.lowercased())') - not supported by swiftcask, which keeps it at '\(fixed)'")
                     return
                 }
                 replyError("ERR Unknown option or number of arguments for CONFIG SET - '\(name)'")
