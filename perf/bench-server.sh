@@ -50,12 +50,37 @@ source "$(dirname "$0")/loopback-servers.sh"
 cpu_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"; }
 TICKS_PER_SECOND=$(getconf CLK_TCK)
 
-# Runs one redis-benchmark test; prints "rps p50 p99 cpu_us_per_request".
+# Background log rewrites (Redis's AOF rewrite, Swiftcask's merge) that a write test starts
+# belong to that test: after each test we wait until the server reports neither a rewrite in
+# progress nor one due (INFO persistence) on IDLE_POLLS polls in a row, 100 ms apart (Redis
+# starts a due rewrite from its 10 Hz cron), then read its CPU. So a test's CPU includes the
+# rewrite it caused, and the next test does not share the cores with it. At most
+# IDLE_POLLS_MAX polls (5 minutes), then the script warns and goes on.
+IDLE_POLLS=3
+IDLE_POLLS_MAX=3000
+wait_background_idle() {
+    local port=$1 quiet=0
+    for _ in $(seq "$IDLE_POLLS_MAX"); do
+        if redis-cli -p "$port" INFO persistence 2>/dev/null | tr -d '\r' |
+            awk -F: '/^aof_rewrite_(in_progress|scheduled):/ && $2 != 0 { busy = 1 } END { exit busy }'; then
+            quiet=$((quiet + 1))
+            [ "$quiet" -ge "$IDLE_POLLS" ] && return 0
+        else
+            quiet=0
+        fi
+        sleep 0.1
+    done
+    echo "bench-server: the server on port $port was still rewriting after $IDLE_POLLS_MAX polls" >&2
+}
+
+# Runs one redis-benchmark test; prints "rps p50 p99 cpu_us_per_request" (CPU until the
+# server's background rewrites finished).
 measure() {
     local port=$1 pid=$2 test=$3 pipeline=$4
     local before after csv
     before=$(cpu_ticks "$pid")
     csv=$(redis-benchmark -p "$port" -t "$test" -n "$N" -r "$R" -c "$C" -P "$pipeline" -d "$VALUE_BYTES" --csv 2>/dev/null | tail -1)
+    wait_background_idle "$port"
     after=$(cpu_ticks "$pid")
     echo "$csv" | awk -F'","' -v ticks=$((after - before)) -v hz="$TICKS_PER_SECOND" -v n="$N" '{
         gsub(/"/, "", $0); split($0, f, ",");

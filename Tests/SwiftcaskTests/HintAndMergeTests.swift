@@ -483,6 +483,30 @@ import Testing
         try expectAnAutomaticMerge(store, keeping: model)
     }
 
+    /// `mergeIsDue` (INFO's `aof_rewrite_scheduled`) stays false while automatic merges are
+    /// off, and for the minute after an automatic merge failed, though the garbage is still there.
+    @Test func noMergeIsDueWhileTriggersAreOffOrAfterAFailedAutomaticMerge() throws {
+        let directory = TemporaryDirectory()
+        var options = manualMergeOptions()
+        options.mergeStopAfter = .outputsWritten
+        let store = try Store(directory: directory.path, options: options)
+        let model = try fill(store, keys: 200, rounds: 20)
+        #expect(store.statistics.mergeIsDue == false)
+        try store.setMergeTriggers(MergeTriggers(isEnabled: true, deadRatio: 0.5, deadBytes: 64 * 1024))
+        var polls = 0
+        while store.statistics.lastMergeFailure == nil && polls < 500 {
+            polls += 1
+            Clock.sleep(nanoseconds: 10_000_000)
+        }
+        let statistics = store.statistics
+        #expect(statistics.lastMergeFailure != nil, "the automatic merge ran and failed")
+        #expect(statistics.mergeInProgress == false)
+        #expect(statistics.mergeIsDue == false, "no automatic retry within \(StoreCore.mergeRetryDelayNanos / 1_000_000_000) s")
+        #expect(statistics.deadBytes >= 64 * 1024, "the garbage that triggered it is still there")
+        try expectContents(store, model)
+        try store.close()
+    }
+
     @Test func activeExpiryCollectsUntouchedKeys() throws {
         let directory = TemporaryDirectory()
         var options = testOptions()

@@ -347,6 +347,7 @@ def test_auto_aof_rewrite_settings_start_merges_and_change_at_runtime(make_serve
         assert all(pipe.execute())
     before = persistence_fields(client)
     assert before["aof_rewrites"] == 0 and before["swiftcask_space_amplification"] > 2
+    assert before["aof_rewrite_scheduled"] == 0  # triggers off: garbage alone schedules nothing
     with pytest.raises(redis.ResponseError, match="auto-aof-rewrite-percentage must not be negative"):
         client.config_set("auto-aof-rewrite-percentage", "-1")
     assert client.config_set("auto-aof-rewrite-min-size", "1mb") is True

@@ -50,6 +50,9 @@ public struct StoreStatistics: Sendable {
     /// The error that disabled writes, if any.
     public var writeFailure: String?
     public var mergeInProgress: Bool
+    /// A merge will start as soon as the maintenance thread is free (requested, or the
+    /// automatic triggers are met), like Redis's `aof_rewrite_scheduled`.
+    public var mergeIsDue: Bool
     /// Why the most recent merge failed; nil when it succeeded or none ran.
     public var lastMergeFailure: String?
     public var mergesCompleted: UInt64

@@ -10,7 +10,6 @@ extension StoreCore {
             logger.warning("cannot lower the maintenance thread's priority to nice \(options.maintenanceNiceness) (\(error)); it runs at the process's priority")
         }
         monitor.lock()
-        var lastMergeFailureNanos: UInt64?
         while !isClosing {
             // The spare first: the next rotation wants it soon, a hint only the next open.
             let now = Clock.monotonicNanos()
@@ -29,8 +28,7 @@ extension StoreCore {
                 monitor.lock()
                 continue
             }
-            let retryAllowed = lastMergeFailureNanos.map { now &- $0 >= Self.mergeRetryDelayNanos } ?? true
-            if failure == nil && !checkpointInProgress && (mergeRequested || (retryAllowed && automaticMergeIsDue())) {
+            if !checkpointInProgress && mergeIsDue {
                 let requested = mergeRequested
                 mergeRequested = false
                 mergeInProgress = true
@@ -43,11 +41,10 @@ extension StoreCore {
                 case .success(let report):
                     lastMergeReport = report
                     lastMergeError = nil
-                    lastMergeFailureNanos = nil
                     logger.info("merge: \(report)")
                 case .failure(let error):
                     lastMergeError = error
-                    if !requested { lastMergeFailureNanos = Clock.monotonicNanos() }
+                    if !requested { automaticMergeNotBeforeNanos = Clock.monotonicNanos() + Self.mergeRetryDelayNanos }
                     logger.warning("merge failed: \(error.message)")
                 }
                 monitor.broadcastProgress()
@@ -104,6 +101,13 @@ extension StoreCore {
             total += segment.appendEnd
         }
         return (dead, total)
+    }
+
+    /// Whether the maintenance thread starts a merge when next free: one was requested, or the
+    /// automatic triggers are met (and no automatic merge failed in the last minute). Lock held.
+    var mergeIsDue: Bool {
+        guard failure == nil, !mergeInProgress else { return false }
+        return mergeRequested || (Clock.monotonicNanos() >= automaticMergeNotBeforeNanos && automaticMergeIsDue())
     }
 
     private func automaticMergeIsDue() -> Bool {

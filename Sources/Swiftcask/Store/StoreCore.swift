@@ -82,6 +82,8 @@ final class StoreCore: @unchecked Sendable {
     /// Starts as `options` say; `Store.setMergeTriggers` changes it.
     var mergeTriggers: MergeTriggers
     var mergeInProgress = false
+    /// After an automatic merge failed: none starts on its own before this (monotonic clock).
+    var automaticMergeNotBeforeNanos: UInt64 = 0
     var lastMergeStartNanos: UInt64 = 0
     /// Starts at open, so the first active expiry cycle runs one interval after it.
     var lastActiveExpiryNanos: UInt64 = Clock.monotonicNanos()
@@ -304,7 +306,7 @@ final class StoreCore: @unchecked Sendable {
             indexBytes: keydir.memoryBytes, ioBackendName: backend.name, durability: options.durability,
             recordsWritten: recordsWritten, groupsCommitted: groupsCommitted, syncs: syncs,
             roundsLedByCallers: roundsLedByCallers, bytesWritten: bytesWritten,
-            writeFailure: failure?.message, mergeInProgress: mergeInProgress,
+            writeFailure: failure?.message, mergeInProgress: mergeInProgress, mergeIsDue: mergeIsDue,
             lastMergeFailure: lastMergeError?.message, mergesCompleted: mergesCompleted,
             mergeReclaimedBytes: mergeReclaimedBytes, expiredKeysCollected: expiredKeysCollected,
             expiredKeysOnAccess: expiredKeysOnAccess,

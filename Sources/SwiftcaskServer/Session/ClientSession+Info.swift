@@ -69,6 +69,7 @@ extension ClientSession {
                 "rdb_bgsave_in_progress:\(state.isBackgroundSaveRunning.load(ordering: .relaxed) ? 1 : 0)",
                 "rdb_last_save_time:\(state.lastSaveSeconds.load(ordering: .relaxed))", "rdb_last_bgsave_status:ok",
                 "aof_enabled:1", "aof_rewrite_in_progress:\(statistics.mergeInProgress ? 1 : 0)",
+                "aof_rewrite_scheduled:\(statistics.mergeIsDue ? 1 : 0)",
                 "aof_rewrites:\(statistics.mergesCompleted - min(baseline.merges, statistics.mergesCompleted))",
                 "aof_last_bgrewrite_status:\(statistics.lastMergeFailure == nil ? "ok" : "err")",
                 "aof_last_write_status:\(statistics.writeFailure == nil ? "ok" : "err")",
