@@ -7,11 +7,10 @@ public struct RESPCommand: Sendable, Equatable {
     public var frame: ByteBuffer
     public var argumentCount: Int
 
-    /// Appends each argument as a slice of `frame` (no copy) to `arguments`.
-    public func split(into arguments: inout [ByteBuffer]) {
+    /// Calls `body` with the offset (from the frame's reader index) and length of each argument.
+    func forEachArgument(_ body: (_ offset: Int, _ length: Int) -> Void) {
         // The frame was validated by the decoder, so the walk trusts its shape: `$len\r\n`
         // headers with decimal lengths, each payload followed by two bytes.
-        let base = frame.readerIndex
         var offsets = (start: 0, length: 0)
         var position = frame.withUnsafeReadableBytes { bytes in
             // Like the decoder, the header ends at `\r` plus one skipped byte.
@@ -29,16 +28,17 @@ public struct RESPCommand: Sendable, Equatable {
                 }
                 return (index + 2, length)
             }
-            arguments.append(frame.getSlice(at: base + offsets.start, length: offsets.length)!)
+            body(offsets.start, offsets.length)
             position = offsets.start + offsets.length + 2
         }
     }
 
-    /// The arguments as fresh slices.
+    /// The arguments as slices of `frame` (no copy).
     public var arguments: [ByteBuffer] {
         var result: [ByteBuffer] = []
         result.reserveCapacity(argumentCount)
-        split(into: &result)
+        let base = frame.readerIndex
+        forEachArgument { offset, length in result.append(frame.getSlice(at: base + offset, length: length)!) }
         return result
     }
 }

@@ -136,7 +136,7 @@ final class ConnectionHandler: ChannelDuplexHandler, DurableReplyHolder {
         prefetchKeys(of: buffer, session)
         while !isClosing {
             decoder.limits.isAuthenticated = session.isAuthenticated
-            let command: RESPCommand
+            var command: RESPCommand
             do {
                 guard let next = try decoder.next(from: &buffer) else { break }
                 command = next
@@ -146,7 +146,7 @@ final class ConnectionHandler: ChannelDuplexHandler, DurableReplyHolder {
                 isClosing = true
                 break
             }
-            session.execute(command)
+            session.execute(&command)
             if session.closeAfterFlush { isClosing = true }
             if session.output.readableBytes > outputLimitBytes {
                 closeForOutputLimit(context)

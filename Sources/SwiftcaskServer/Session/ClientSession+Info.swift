@@ -113,11 +113,11 @@ extension ClientSession {
         case "commandstats":
             let statistics = state.commandStatistics.withLock { $0 }
             var lines: [String] = []
-            for (index, entry) in state.registry.entries.enumerated() {
+            for (index, spec) in state.registry.specs.enumerated() {
                 let counters = statistics.counters[index]
                 guard counters.calls > 0 || counters.rejectedCalls > 0 else { continue }
                 let perCall = counters.calls > 0 ? Double(counters.micros) / Double(counters.calls) : 0
-                lines.append("cmdstat_\(entry.spec.name):calls=\(counters.calls),usec=\(counters.micros),usec_per_call=\(Self.twoDecimals(perCall)),rejected_calls=\(counters.rejectedCalls),failed_calls=\(counters.failedCalls)")
+                lines.append("cmdstat_\(spec.name):calls=\(counters.calls),usec=\(counters.micros),usec_per_call=\(Self.twoDecimals(perCall)),rejected_calls=\(counters.rejectedCalls),failed_calls=\(counters.failedCalls)")
             }
             return lines
         case "keyspace":

@@ -4,17 +4,21 @@ import Swiftcask
 /// String commands, with Redis 7's option rules and replies.
 extension ClientSession {
     func get() throws(StoreError) {
-        try replyValue(ofKey: argv[1])
+        try replyValue(ofKeyAt: 1)
     }
 
     /// GET's reply for one key. Outside EXEC the value is copied once, from the engine straight
     /// into the output, under the store lock: no allocation, and no wait for the disk.
-    func replyValue(ofKey key: ByteBuffer) throws(StoreError) {
+    /// The key is `argv[index]`, read in place: a slice, or its `readableBytesView`, would
+    /// retain and release the frame.
+    func replyValue(ofKeyAt index: Int) throws(StoreError) {
         guard overlay == nil else {
-            try replyValue(lookup(key)?.value)
+            try replyValue(lookup(argv[index])?.value)
             return
         }
-        let found: Void? = try store.withValueLocked(forKey: key.readableBytesView, in: keyspace) { output.writeBulk($0) }
+        let found: Void? = try argv.withBytes(at: index) { keyBytes in
+            Result { () throws(StoreError) in try store.withValueLocked(forKey: keyBytes, in: keyspace) { output.writeBulk($0) } }
+        }.get()
         if found == nil {
             counters.keyspaceMisses += 1
             output.writeNull(protocolVersion)
@@ -222,9 +226,9 @@ extension ClientSession {
 
     func mget() {
         output.writeArrayHeader(argv.count - 1)
-        for key in argv.dropFirst() {
+        for index in 1..<argv.count {
             // A value that cannot be read is an error element; the other keys still answer.
-            do { try replyValue(ofKey: key) } catch { replyError("ERR \(error.message)") }
+            do { try replyValue(ofKeyAt: index) } catch { replyError("ERR \(error.message)") }
         }
     }
 

@@ -69,11 +69,10 @@ extension ClientSession {
         let databaseMapBefore = state.databaseMap.withLock { $0 }
         overlay = Overlay()
         output.writeArrayHeader(queued.queued.count)
-        for command in queued.queued {
-            argv.removeAll(keepingCapacity: true)
-            command.split(into: &argv)
+        for var command in queued.queued {
+            argv.load(&command)
             // Queued commands passed lookup and arity checks when they were queued.
-            guard let entry = state.registry.entry(named: argv[0]) else { continue }
+            guard let entry = argv.withBytes(at: 0, state.registry.entry(named:)) else { continue }
             dispatchReportingDamage(entry.id)
             counters.totalCommandsProcessed += 1
         }

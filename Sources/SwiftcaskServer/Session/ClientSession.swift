@@ -11,8 +11,8 @@ final class ClientSession {
 
     /// Replies of the current read batch.
     var output: ByteBuffer
-    /// The current command's arguments, slices of its frame; capacity is reused.
-    var argv: [ByteBuffer] = []
+    /// The current command's arguments.
+    var argv = CommandArguments(reservingCapacity: argumentsReservedCount)
     var protocolVersion = RESPVersion.resp2
     var isAuthenticated: Bool
     /// Logical database (SELECT) and the physical keyspace it maps to right now.
@@ -40,7 +40,8 @@ final class ClientSession {
     var counters = ServerCounters()
     var commandCounters: CommandStatistics
     var touchedCommands: [Int] = []
-    private var lastCommandName = "NULL"
+    /// `entries` index of the last command run, for CLIENT LIST's `cmd`.
+    private var lastCommandIndex: Int?
     /// Monotonic time at the end of the previous command, or at the start of the read.
     var clockNanos: UInt64 = 0
 
@@ -57,7 +58,6 @@ final class ClientSession {
         self.output = allocator.buffer(capacity: Self.outputInitialBytes)
         self.isAuthenticated = !state.configuration.withLock { $0.requiresPassword }
         self.commandCounters = CommandStatistics(commandCount: state.registry.entries.count)
-        argv.reserveCapacity(Self.argumentsReservedCount)
         refreshKeyspace()
     }
 
@@ -69,30 +69,31 @@ final class ClientSession {
     // MARK: execution
 
     /// Runs one request: lookup, arity, auth and MULTI checks, then the command itself.
-    func execute(_ command: RESPCommand) {
-        argv.removeAll(keepingCapacity: true)
-        command.split(into: &argv)
-        guard let entry = state.registry.entry(named: argv[0]) else {
+    /// Takes `command`'s frame over, leaving the previous command's in its place for the caller
+    /// to drop: a swap, where a copy would cost a retain and a release per command.
+    func execute(_ command: inout RESPCommand) {
+        argv.load(&command)
+        guard let entry = argv.withBytes(at: 0, state.registry.entry(named:)) else {
             rejectUnknown()
             return
         }
         if state.serializesCommands {
-            state.executionLock.withLock { _ in run(entry, command) }
+            state.executionLock.withLock { _ in run(entry) }
         } else {
-            run(entry, command)
+            run(entry)
         }
     }
 
-    private func run(_ entry: CommandRegistry.Entry, _ command: RESPCommand) {
+    private func run(_ entry: CommandRegistry.Entry) {
         let index = entry.index
         guard entry.acceptsArgumentCount(argv.count) else {
             if entry.id == .exec {
                 // As in Redis, a malformed EXEC discards the transaction and the watches, in MULTI or not.
                 transaction = nil
                 unwatchAll()
-                reject(index, ErrorReply.execAbort(because: ErrorReply.wrongArityReason(entry.spec.name)))
+                reject(index, ErrorReply.execAbort(because: ErrorReply.wrongArityReason(state.registry.name(of: entry))))
             } else {
-                reject(index, ErrorReply.wrongArity(entry.spec.name))
+                reject(index, ErrorReply.wrongArity(state.registry.name(of: entry)))
             }
             return
         }
@@ -109,7 +110,7 @@ final class ClientSession {
                 reject(index, "ERR too many commands queued in MULTI (the limit is \(Self.queuedCommandsMax))")
                 return
             }
-            transaction!.queued.append(command)
+            transaction!.queued.append(argv.command)
             output.writeQueued()
             return
         }
@@ -126,7 +127,7 @@ final class ClientSession {
         commandCounters.counters[index].micros += micros
         if counters.errorReplies != errorsBefore { commandCounters.counters[index].failedCalls += 1 }
         counters.totalCommandsProcessed += 1
-        lastCommandName = entry.spec.name
+        lastCommandIndex = index
         let threshold = state.slowlogThresholdMicros.load(ordering: .relaxed)
         if threshold >= 0 && micros >= threshold { recordSlow(micros: micros) }
     }
@@ -184,6 +185,7 @@ final class ClientSession {
         }
         state.counters.withLock { $0.merge(self.counters) }
         counters = ServerCounters()
+        let lastCommandName = lastCommandIndex.map { state.registry.specs[$0].name } ?? "NULL"
         let snapshot = (clientName, database, lastCommandName, transaction != nil, watchedKeys.count, protocolVersion.rawValue, libraryName, libraryVersion)
         let nowMillis = now
         handle.details.withLock { details in

@@ -1,0 +1,46 @@
+import NIOCore
+
+/// The arguments of the command being run: its frame plus where each argument lies in it.
+/// Taking a command apart costs no reference counting; one `ByteBuffer` slice per argument
+/// cost a retain and a release each (4-5 % of a pipelined GET's CPU). An element is a slice
+/// made when asked for; hot paths read an argument's bytes in place with `withBytes(at:)`.
+/// The span storage is reused from command to command.
+struct CommandArguments: RandomAccessCollection {
+    private var frame = ByteBuffer()
+    /// Offset from the frame's reader index, and length, of each argument.
+    private var spans: [(offset: Int, length: Int)] = []
+
+    init(reservingCapacity capacity: Int) {
+        spans.reserveCapacity(capacity)
+    }
+
+    /// Makes these the arguments of `command`, whose frame is swapped with the previous one.
+    mutating func load(_ command: inout RESPCommand) {
+        spans.removeAll(keepingCapacity: true)
+        command.forEachArgument { offset, length in spans.append((offset, length)) }
+        swap(&frame, &command.frame)
+    }
+
+    /// The command these arguments came from (for MULTI's queue).
+    var command: RESPCommand {
+        RESPCommand(frame: frame, argumentCount: spans.count)
+    }
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { spans.count }
+
+    subscript(index: Int) -> ByteBuffer {
+        let span = spans[index]
+        return frame.getSlice(at: frame.readerIndex + span.offset, length: span.length)!
+    }
+
+    /// Lends the bytes of argument `index` to `body`, without making a slice. Mutating only so
+    /// that, called on a class's property, it works in place instead of on a retained copy.
+    @inline(__always)
+    mutating func withBytes<Result>(at index: Int, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        let span = spans[index]
+        return frame.withUnsafeReadableBytes { bytes in
+            body(UnsafeRawBufferPointer(rebasing: bytes[span.offset..<(span.offset + span.length)]))
+        }
+    }
+}
