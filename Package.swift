@@ -39,6 +39,7 @@ let package = Package(
             name: "SwiftcaskServer",
             dependencies: [
                 "Swiftcask",
+                "CShims",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -95,6 +95,15 @@ static inline void sc_spin_pause(void) {
     __builtin_ia32_pause();
 #endif
 }
+/// The CPU's time-stamp counter (x86 `rdtsc`; not serialising, which is fine for intervals of
+/// microseconds); 0 on other architectures.
+static inline uint64_t sc_timestamp_counter(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    return __builtin_ia32_rdtsc();
+#else
+    return 0;
+#endif
+}
 static inline int sc_flock_exclusive_nonblocking(int fd) { return flock(fd, LOCK_EX | LOCK_NB); }
 static inline int sc_flock_unlock(int fd) { return flock(fd, LOCK_UN); }
 

@@ -119,7 +119,7 @@ final class ConnectionHandler: ChannelDuplexHandler, DurableReplyHolder {
         var input = unwrapInboundIn(data)
         guard let session, !isClosing else { return }
         session.counters.inputBytes += input.readableBytes
-        session.clockNanos = SystemClock.monotonicNanos()
+        session.commandClockTicks = session.commandClock.now()
         reuseOutput(session)
         if var buffer = cumulation {
             cumulation = nil

@@ -4,8 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// The only clock reads of the server: wall time for expiry and INFO, monotonic time for
-/// command durations.
+/// The server's clock reads: wall time for expiry and INFO, monotonic time for durations
+/// (command durations read `CommandClock`, which falls back to it).
 enum SystemClock {
     static func wallMillis() -> Int64 {
         var spec = timespec()

@@ -42,8 +42,10 @@ final class ClientSession {
     var touchedCommands: [Int] = []
     /// `entries` index of the last command run, for CLIENT LIST's `cmd`.
     private var lastCommandIndex: Int?
-    /// Monotonic time at the end of the previous command, or at the start of the read.
-    var clockNanos: UInt64 = 0
+    /// Times commands for commandstats and SLOWLOG.
+    let commandClock = CommandClock.shared
+    /// `commandClock` at the end of the previous command, or at the start of the read.
+    var commandClockTicks: UInt64 = 0
 
     struct Transaction {
         var queued: [RESPCommand] = []
@@ -119,9 +121,9 @@ final class ClientSession {
         dispatchReportingDamage(entry.id)
         // One clock read per command: each duration runs from the previous command's end
         // (or the read's start), so it includes this command's decoding.
-        let finished = SystemClock.monotonicNanos()
-        let micros = Int((finished &- clockNanos) / 1000)
-        clockNanos = finished
+        let finished = commandClock.now()
+        let micros = commandClock.micros(from: commandClockTicks, to: finished)
+        commandClockTicks = finished
         if commandCounters.counters[index].calls == 0 { touchedCommands.append(index) }
         commandCounters.counters[index].calls += 1
         commandCounters.counters[index].micros += micros
