@@ -33,6 +33,13 @@ import Testing
         #expect(Self.strings(arguments) == ["MGET", "a", "bb", "ccc"])
         #expect(arguments.dropFirst().map { $0.readableBytes } == [1, 2, 3])
         #expect(mget.frame.getString(at: mget.frame.readerIndex, length: 4) == "*3\r\n")
+
+        // Back to fewer arguments: the spans beyond them are not arguments any more.
+        var get = try Self.decodedCommand("*2\r\n$3\r\nGET\r\n$1\r\nz\r\n")
+        arguments.load(&get)
+        #expect(arguments.count == 2)
+        #expect(Self.strings(arguments) == ["GET", "z"])
+        #expect(arguments.command.argumentCount == 2)
     }
 
     @Test func anInlineCommandLoadsLikeItsMultibulkForm() throws {

@@ -7,8 +7,11 @@ import NIOCore
 /// The span storage is reused from command to command.
 struct CommandArguments: RandomAccessCollection {
     private var frame = ByteBuffer()
-    /// Offset from the frame's reader index, and length, of each argument.
+    /// Offset from the frame's reader index, and length, of each argument: the first `count`
+    /// entries. Overwritten in place, as `removeAll(keepingCapacity:)` went through a generic
+    /// `replaceSubrange` (1.2 % of a pipelined GET).
     private var spans: [(offset: Int, length: Int)] = []
+    private(set) var count = 0
 
     init(reservingCapacity capacity: Int) {
         spans.reserveCapacity(capacity)
@@ -16,20 +19,24 @@ struct CommandArguments: RandomAccessCollection {
 
     /// Makes these the arguments of `command`, whose frame is swapped with the previous one.
     mutating func load(_ command: inout RESPCommand) {
-        spans.removeAll(keepingCapacity: true)
-        command.forEachArgument { offset, length in spans.append((offset, length)) }
+        count = 0
+        command.forEachArgument { offset, length in
+            if count < spans.count { spans[count] = (offset, length) } else { spans.append((offset, length)) }
+            count += 1
+        }
         swap(&frame, &command.frame)
     }
 
     /// The command these arguments came from (for MULTI's queue).
     var command: RESPCommand {
-        RESPCommand(frame: frame, argumentCount: spans.count)
+        RESPCommand(frame: frame, argumentCount: count)
     }
 
     var startIndex: Int { 0 }
-    var endIndex: Int { spans.count }
+    var endIndex: Int { count }
 
     subscript(index: Int) -> ByteBuffer {
+        precondition(index < count, "argument index out of range")
         let span = spans[index]
         return frame.getSlice(at: frame.readerIndex + span.offset, length: span.length)!
     }
@@ -38,6 +45,7 @@ struct CommandArguments: RandomAccessCollection {
     /// that, called on a class's property, it works in place instead of on a retained copy.
     @inline(__always)
     mutating func withBytes<Result>(at index: Int, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        precondition(index < count, "argument index out of range")
         let span = spans[index]
         return frame.withUnsafeReadableBytes { bytes in
             body(UnsafeRawBufferPointer(rebasing: bytes[span.offset..<(span.offset + span.length)]))
