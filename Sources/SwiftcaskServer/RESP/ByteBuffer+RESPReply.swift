@@ -20,7 +20,7 @@ extension ByteBuffer {
 
     mutating func writeInteger(_ value: Int) {
         if value >= 0 && value < SharedReplies.integerCountMax {
-            writeBytes(SharedReplies.integers[value])
+            SharedReplies.integers[value].withUnsafeBytes { _ = writeBytes($0) }
         } else {
             writeStaticString(":")
             writeDecimal(value)
@@ -38,7 +38,7 @@ extension ByteBuffer {
 
     mutating func writeBulkHeader(_ length: Int) {
         if length < SharedReplies.headerLengthMax {
-            writeBytes(SharedReplies.bulkHeaders[length])
+            SharedReplies.bulkHeaders[length].withUnsafeBytes { _ = writeBytes($0) }
         } else {
             writeStaticString("$")
             writeDecimal(length)
@@ -84,7 +84,7 @@ extension ByteBuffer {
 
     mutating func writeArrayHeader(_ count: Int) {
         if count < SharedReplies.headerLengthMax {
-            writeBytes(SharedReplies.arrayHeaders[count])
+            SharedReplies.arrayHeaders[count].withUnsafeBytes { _ = writeBytes($0) }
         } else {
             writeStaticString("*")
             writeDecimal(count)
