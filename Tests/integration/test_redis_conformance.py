@@ -79,10 +79,17 @@ class RespClient:
         self.reader = RespReader(lambda: self.socket.recv(RECEIVE_BYTES))
 
     def call(self, arguments):
+        return self.call_pipelined([arguments])[0]
+
+    def call_pipelined(self, commands):
+        """Sends every command in one write, then reads one reply per command."""
+        self.socket.sendall(b"".join(map(self.frame, commands)))
+        return [self.reader.reply() for _ in commands]
+
+    @staticmethod
+    def frame(arguments):
         encoded = [argument if isinstance(argument, bytes) else str(argument).encode() for argument in arguments]
-        frame = b"*%d\r\n" % len(encoded) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in encoded)
-        self.socket.sendall(frame)
-        return self.reader.reply()
+        return b"*%d\r\n" % len(encoded) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in encoded)
 
     def close(self):
         self.socket.close()
