@@ -424,6 +424,8 @@ WATCH_CASES = {
     "copy-in": (["SET j 1"], ["COPY j k"]),
     "rename-in": (["SET j 1"], ["RENAME j k"]),
     "incr": ([], ["INCR k"]),
+    "setbit-unchanged": (["SET k abc"], ["SETBIT k 1 1", "SETBIT k 4 0"]),
+    "setbit-grows": (["SET k abc"], ["SETBIT k 100 0"]),
 }
 CASES += [("watch-" + name, setup + ["WATCH k"] + writes + ["MULTI", "PING", "EXEC"])
           for name, (setup, writes) in WATCH_CASES.items()]
