@@ -1,6 +1,7 @@
 """Seeded random differential test: for each fixed seed, a few hundred random string and keyspace
-commands over six keys in two databases go to a real redis-server 7.0 and to swiftcask-server (one
-connection each, the same sequence, FLUSHALL first), and every raw RESP reply must be equal.
+commands, with WATCH and MULTI/EXEC, over six keys in two databases go to a real redis-server 7.0
+and to swiftcask-server (one connection each, the same sequence, FLUSHALL first), and every raw
+RESP reply must be equal.
 
 The sequence is a pure function of the seed, so a failure names the seed and the step to replay.
 Expiries are far in the future or in the past, never short, so no key expires while a sequence
@@ -200,6 +201,9 @@ class SequenceGenerator:
             lambda: ["KEYS", self.pick(PATTERNS)],
             self.scan_command,
             lambda: ["SELECT", self.pick(DATABASES * 6 + INVALID_DATABASES)],
+            # A watch makes the next EXEC show whether each write in between touched the key.
+            lambda: ["WATCH"] + [self.key() for _ in range(self.random.randint(1, 2))],
+            lambda: ["UNWATCH"],
         ])()
 
     def string_command(self):
