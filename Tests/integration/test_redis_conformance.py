@@ -79,10 +79,17 @@ class RespClient:
         self.reader = RespReader(lambda: self.socket.recv(RECEIVE_BYTES))
 
     def call(self, arguments):
+        return self.call_pipelined([arguments])[0]
+
+    def call_pipelined(self, commands):
+        """Sends every command in one write, then reads one reply per command."""
+        self.socket.sendall(b"".join(map(self.frame, commands)))
+        return [self.reader.reply() for _ in commands]
+
+    @staticmethod
+    def frame(arguments):
         encoded = [argument if isinstance(argument, bytes) else str(argument).encode() for argument in arguments]
-        frame = b"*%d\r\n" % len(encoded) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in encoded)
-        self.socket.sendall(frame)
-        return self.reader.reply()
+        return b"*%d\r\n" % len(encoded) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in encoded)
 
     def close(self):
         self.socket.close()
@@ -272,6 +279,11 @@ CASES = [
     ("move", ["SET a 1", "MOVE a 1", "EXISTS a", "SELECT 1", "GET a", "MOVE a 1", "MOVE a 0", "SELECT 0",
               "SET a 2", "SELECT 1", "MOVE a 0", "GET a", "MOVE missing 0", "MOVE a 16", "MOVE a -1", "MOVE a abc",
               "MOVE a"]),
+    ("database-index-range", ["SET k v", "SELECT 4000000000", "SELECT -2147483649", "SELECT 2147483647",
+                              "SELECT 99999999999999999999", "MOVE k 2147483648", "MOVE k -2147483649",
+                              "MOVE k 2147483647", "COPY k j DB 4000000000", "COPY k j DB 2147483647",
+                              "SWAPDB 4000000000 0", "SWAPDB 0 4000000000", "SWAPDB 99 abc", "SWAPDB 99 4000000000",
+                              "SWAPDB 0 99", "MULTI", "SELECT 4000000000", "EXEC"]),
     ("swapdb", ["SET a 0", "SELECT 1", "SET b 1", "SWAPDB 0 1", "GET a", "GET b", "SELECT 0", "GET a", "GET b",
                 "SWAPDB 0 0", "SWAPDB 0 16", "SWAPDB -1 0", "SWAPDB abc 0", "SWAPDB 0 abc", "SWAPDB 0",
                 "SWAPDB 1 0", "GET a"]),
@@ -306,6 +318,9 @@ CASES = [
                         "EXPIRE k 10 XX GT", "EXPIRE k 10 FOO", "EXPIRE k 10 nx", "EXPIRE missing 10 FOO",
                         "EXPIRE missing 10 NX XX", "EXPIRE k 10 XX XX", "PEXPIRE k 10 GT LT",
                         "EXPIREAT k %d NX" % EXPIRES_FAR]),
+    ("expire-options-before-amount", ["SET k v", "EXPIRE k abc FOO", "PEXPIRE k 99999999999999999999 GT FOO",
+                                      "EXPIREAT k abc NX XX", "PEXPIREAT k 1.5 GT LT", "EXPIRE missing abc FOO",
+                                      "EXPIRE k abc XX", "TTL k"]),
     ("expire-in-past", ["SET k v", "EXPIRE k -1", "EXISTS k", "SET k v", "EXPIRE k 0", "EXISTS k", "SET k v",
                         "EXPIREAT k %d" % PAST, "EXISTS k", "SET k v", "PEXPIREAT k 1", "EXISTS k",
                         "SET k v", "PEXPIRE k -100", "GET k"]),
@@ -409,6 +424,8 @@ WATCH_CASES = {
     "copy-in": (["SET j 1"], ["COPY j k"]),
     "rename-in": (["SET j 1"], ["RENAME j k"]),
     "incr": ([], ["INCR k"]),
+    "setbit-unchanged": (["SET k abc"], ["SETBIT k 1 1", "SETBIT k 4 0"]),
+    "setbit-grows": (["SET k abc"], ["SETBIT k 100 0"]),
 }
 CASES += [("watch-" + name, setup + ["WATCH k"] + writes + ["MULTI", "PING", "EXEC"])
           for name, (setup, writes) in WATCH_CASES.items()]

@@ -20,9 +20,15 @@ extension ClientSession {
         var value = current?.value ?? []
         let byteIndex = offset >> 3
         guard checkSizes(key: key, valueLength: byteIndex + 1) else { return }
-        if value.count <= byteIndex { value.append(contentsOf: repeatElement(0, count: byteIndex + 1 - value.count)) }
+        let grows = value.count <= byteIndex
+        if grows { value.append(contentsOf: repeatElement(0, count: byteIndex + 1 - value.count)) }
         let mask = UInt8(1 << (7 - (offset & 7)))
         let old = value[byteIndex] & mask != 0 ? 1 : 0
+        // As in Redis, setting a bit to the value it has changes nothing: no write, no watcher flagged.
+        if !grows && old == bit {
+            output.writeInteger(old)
+            return
+        }
         if bit == 1 { value[byteIndex] |= mask } else { value[byteIndex] &= ~mask }
         stagePut(key, value, expiresAtMillis: current?.expiresAtMillis)
         if commit() { output.writeInteger(old) }

@@ -104,14 +104,7 @@ extension ClientSession {
     }
 
     func select() {
-        guard let number = argv[1].integerValue else {
-            replyError(ErrorReply.notInteger)
-            return
-        }
-        guard number >= 0 && number < state.startup.databases else {
-            replyError(ErrorReply.databaseOutOfRange)
-            return
-        }
+        guard let number = databaseArgument(1) else { return }
         database = number
         keyspace = state.physicalKeyspace(ofDatabase: number)
         output.writeOK()

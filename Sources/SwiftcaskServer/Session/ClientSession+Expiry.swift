@@ -7,10 +7,6 @@ extension ClientSession {
     func expire(unitMillis: Int, absolute: Bool) throws(StoreError) {
         let key = argv[1]
         let command = argv[0].text.lowercased()
-        guard let amount = argv[2].integerValue else {
-            replyError(ErrorReply.notInteger)
-            return
-        }
         var nx = false, xx = false, gt = false, lt = false
         for option in argv.dropFirst(3) {
             if option.equalsIgnoringCase("NX") { nx = true }
@@ -28,6 +24,11 @@ extension ClientSession {
         }
         if gt && lt {
             replyError(ErrorReply.gtLt)
+            return
+        }
+        // As in Redis, the options are checked before the amount.
+        guard let amount = argv[2].integerValue else {
+            replyError(ErrorReply.notInteger)
             return
         }
         let (scaled, overflow1) = amount.multipliedReportingOverflow(by: unitMillis)

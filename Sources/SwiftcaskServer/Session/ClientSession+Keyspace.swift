@@ -72,14 +72,7 @@ extension ClientSession {
             if argv[index].equalsIgnoringCase("REPLACE") {
                 replace = true
             } else if argv[index].equalsIgnoringCase("DB") && index + 1 < argv.count {
-                guard let number = argv[index + 1].integerValue else {
-                    replyError(ErrorReply.notInteger)
-                    return
-                }
-                guard number >= 0 && number < state.startup.databases else {
-                    replyError(ErrorReply.databaseOutOfRange)
-                    return
-                }
+                guard let number = databaseArgument(index + 1) else { return }
                 targetDatabase = number
                 target = state.physicalKeyspace(ofDatabase: number)
                 index += 1
@@ -108,14 +101,7 @@ extension ClientSession {
 
     func move() throws(StoreError) {
         let key = argv[1]
-        guard let number = argv[2].integerValue else {
-            replyError(ErrorReply.notInteger)
-            return
-        }
-        guard number >= 0 && number < state.startup.databases else {
-            replyError(ErrorReply.databaseOutOfRange)
-            return
-        }
+        guard let number = databaseArgument(2) else { return }
         if number == database {
             replyError(ErrorReply.sameObject)
             return
@@ -130,16 +116,34 @@ extension ClientSession {
         if commit() { output.writeInteger(1) }
     }
 
+    /// A database number as Redis reads one (a C int, then the range check); nil after replying.
+    func databaseArgument(_ index: Int) -> Int? {
+        guard let number = int32Argument(index) else { return nil }
+        guard number >= 0 && number < state.startup.databases else {
+            replyError(ErrorReply.databaseOutOfRange)
+            return nil
+        }
+        return number
+    }
+
+    /// An argument Redis reads with getIntFromObjectOrReply: nil after replying `message`, or else
+    /// Redis's own texts, when it is not an integer or does not fit 32 bits.
+    func int32Argument(_ index: Int, orReply message: String? = nil) -> Int? {
+        guard let number = argv[index].integerValue else {
+            replyError(message ?? ErrorReply.notInteger)
+            return nil
+        }
+        guard Int(Int32.min)...Int(Int32.max) ~= number else {
+            replyError(message ?? ErrorReply.notInt32)
+            return nil
+        }
+        return number
+    }
+
     /// SWAPDB swaps the logical→physical mapping and persists it in the metadata keyspace.
     func swapDatabases() {
-        guard let first = argv[1].integerValue else {
-            replyError("ERR invalid first DB index")
-            return
-        }
-        guard let second = argv[2].integerValue else {
-            replyError("ERR invalid second DB index")
-            return
-        }
+        guard let first = int32Argument(1, orReply: "ERR invalid first DB index"),
+              let second = int32Argument(2, orReply: "ERR invalid second DB index") else { return }
         let databases = state.startup.databases
         guard (0..<databases).contains(first) && (0..<databases).contains(second) else {
             replyError(ErrorReply.databaseOutOfRange)

@@ -2,6 +2,8 @@
 enum ErrorReply {
     static let syntax = "ERR syntax error"
     static let notInteger = "ERR value is not an integer or out of range"
+    /// An integer argument Redis reads as a C int (a database number) that does not fit one.
+    static let notInt32 = "ERR value is out of range, value must between -2147483648 and 2147483647"
     static let notFloat = "ERR value is not a valid float"
     static let overflow = "ERR increment or decrement would overflow"
     static let noSuchKey = "ERR no such key"
