@@ -218,6 +218,23 @@ import Testing
         #expect(try client.call("INFO", "commandstats").contains("cmdstat_set:calls=1"))
     }
 
+    /// Redis 7 counts a container's calls under their subcommand, in any case; an unknown
+    /// subcommand stays under the container, and CLIENT LIST names the subcommand too.
+    @Test func commandstatsCountSubcommandsOfContainers() throws {
+        let harness = try TestHarness()
+        let client = try harness.client()
+        _ = try client.call("CONFIG", "GET", "maxmemory")
+        _ = try client.call("config", "Get", "port")
+        _ = try client.call("CLIENT", "SETNAME", "probe")
+        #expect(try client.call("CONFIG", "NOSUCH").hasPrefix("-ERR unknown subcommand"))
+        let stats = try client.call("INFO", "commandstats")
+        #expect(stats.contains("cmdstat_config|get:calls=2,"))
+        #expect(stats.contains("cmdstat_client|setname:calls=1,"))
+        #expect(stats.contains("cmdstat_config:calls=1,"), "the unknown subcommand")
+        #expect(!stats.contains("cmdstat_client:"))
+        #expect(try client.call("CLIENT", "LIST").contains("cmd=client|list"))
+    }
+
     @Test func configFileLines() throws {
         var configuration = ServerConfiguration()
         try ConfigFile.apply("# comment\nport 7000\nappendfsync always\nrequirepass \"pa ss\"\nsave \"\"\n", to: &configuration)

@@ -11,6 +11,8 @@ final class CommandRegistry: Sendable {
         let index: Int
         let arity: Int
         let flags: CommandFlags
+        /// A container (CLIENT, CONFIG, …): its calls count under their subcommand.
+        let hasSubcommands: Bool
 
         func acceptsArgumentCount(_ count: Int) -> Bool {
             arity >= 0 ? count == arity : count >= -arity
@@ -23,21 +25,29 @@ final class CommandRegistry: Sendable {
     static let nameBytesMax = 32
 
     let entries: [Entry]
-    /// The full description of each entry's command (names, key positions, docs).
+    /// The full description of each entry's command (names, key positions, docs), then every
+    /// subcommand of a container: one row per line of INFO commandstats, as in Redis 7
+    /// (`cmdstat_config|get`).
     let specs: [CommandSpec]
+    /// Index in `specs` of each subcommand, by its full lower-case name (`config|get`).
+    private let subcommandIndices: [String: Int]
     /// Each entry's name in lower case.
     private let names: [[UInt8]]
     private let slots: [Int16]
 
     init() {
-        specs = CommandID.allCases.map { id in
+        let commands = CommandID.allCases.map { id in
             guard let spec = CommandTable.spec(named: id.rawValue) else { preconditionFailure("\(id) needs a CommandTable row") }
             return spec
         }
-        entries = zip(CommandID.allCases, specs).enumerated().map { index, command in
-            Entry(id: command.0, index: index, arity: command.1.arity, flags: command.1.flags)
+        let subcommands = CommandTable.specs.filter(\.isSubcommand)
+        specs = commands + subcommands
+        subcommandIndices = Dictionary(uniqueKeysWithValues: subcommands.enumerated().map { ($1.name, commands.count + $0) })
+        entries = zip(CommandID.allCases, commands).enumerated().map { index, command in
+            Entry(id: command.0, index: index, arity: command.1.arity, flags: command.1.flags,
+                  hasSubcommands: subcommands.contains { $0.name.hasPrefix(command.1.name + "|") })
         }
-        names = specs.map { Array($0.name.utf8) }
+        names = commands.map { Array($0.name.utf8) }
         precondition(entries.count * 4 <= Self.slotCount)
         var slots = [Int16](repeating: -1, count: Self.slotCount)
         for (index, name) in names.enumerated() {
@@ -50,6 +60,13 @@ final class CommandRegistry: Sendable {
 
     /// The command's name as Redis spells it in replies (lower case).
     func name(of entry: Entry) -> String { specs[entry.index].name }
+
+    /// The `specs` index of a container's subcommand named `subcommand` (any case), if it has one.
+    func subcommandIndex(of entry: Entry, named subcommand: UnsafeRawBufferPointer) -> Int? {
+        guard entry.hasSubcommands, subcommand.count <= Self.nameBytesMax else { return nil }
+        let name = specs[entry.index].name + "|" + String(decoding: subcommand.map(Self.lowercased), as: UTF8.self)
+        return subcommandIndices[name]
+    }
 
     func entry(named bytes: UnsafeRawBufferPointer) -> Entry? {
         guard bytes.count <= Self.nameBytesMax else { return nil }

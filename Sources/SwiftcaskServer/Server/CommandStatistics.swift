@@ -1,4 +1,4 @@
-/// Per-command counters for INFO commandstats, indexed like `CommandRegistry.entries`.
+/// Per-command counters for INFO commandstats, indexed like `CommandRegistry.specs`.
 struct CommandStatistics: Sendable {
     struct Counters: Sendable {
         var calls = 0

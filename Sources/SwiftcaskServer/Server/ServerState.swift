@@ -52,7 +52,7 @@ final class ServerState: Sendable {
         self.configuration = Mutex(configuration)
         self.logger = logger
         self.slowlogThresholdMicros = Atomic(configuration.slowlogLogSlowerThanMicros)
-        self.commandStatistics = Mutex(CommandStatistics(commandCount: CommandID.allCases.count))
+        self.commandStatistics = Mutex(CommandStatistics(commandCount: registry.specs.count))
         var generator = SystemRandomNumberGenerator()
         self.runID = (0..<40).map { _ in String(Int.random(in: 0..<16, using: &generator), radix: 16) }.joined()
         var map = (0..<configuration.databases).map { UInt8($0) }

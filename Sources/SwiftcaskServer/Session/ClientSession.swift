@@ -59,7 +59,7 @@ final class ClientSession {
         self.durability = state.startup.appendfsync
         self.output = allocator.buffer(capacity: Self.outputInitialBytes)
         self.isAuthenticated = !state.configuration.withLock { $0.requiresPassword }
-        self.commandCounters = CommandStatistics(commandCount: state.registry.entries.count)
+        self.commandCounters = CommandStatistics(commandCount: state.registry.specs.count)
         refreshKeyspace()
     }
 
@@ -99,17 +99,24 @@ final class ClientSession {
             }
             return
         }
+        // Redis 7 counts a container's calls under their subcommand (`cmdstat_config|get`); an
+        // unknown subcommand stays under the container.
+        let statisticsIndex = entry.hasSubcommands && argv.count > 1
+            ? argv.withBytes(at: 1) { state.registry.subcommandIndex(of: entry, named: $0) } ?? index
+            : index
+        // Set before the command runs, as Redis does: CLIENT LIST shows `cmd=client|list`.
+        lastCommandIndex = statisticsIndex
         if !isAuthenticated && !entry.flags.contains(.noAuth) {
-            reject(index, ErrorReply.noAuth)
+            reject(statisticsIndex, ErrorReply.noAuth)
             return
         }
         if transaction != nil && entry.flags.contains(.noMulti) {
-            reject(index, ErrorReply.notInMulti)
+            reject(statisticsIndex, ErrorReply.notInMulti)
             return
         }
         if transaction != nil && !Self.runsInsideMulti.contains(entry.id) {
             guard transaction!.queued.count < Self.queuedCommandsMax else {
-                reject(index, "ERR too many commands queued in MULTI (the limit is \(Self.queuedCommandsMax))")
+                reject(statisticsIndex, "ERR too many commands queued in MULTI (the limit is \(Self.queuedCommandsMax))")
                 return
             }
             transaction!.queued.append(argv.command)
@@ -124,12 +131,11 @@ final class ClientSession {
         let finished = commandClock.now()
         let micros = commandClock.micros(from: commandClockTicks, to: finished)
         commandClockTicks = finished
-        if commandCounters.counters[index].calls == 0 { touchedCommands.append(index) }
-        commandCounters.counters[index].calls += 1
-        commandCounters.counters[index].micros += micros
-        if counters.errorReplies != errorsBefore { commandCounters.counters[index].failedCalls += 1 }
+        if commandCounters.counters[statisticsIndex].calls == 0 { touchedCommands.append(statisticsIndex) }
+        commandCounters.counters[statisticsIndex].calls += 1
+        commandCounters.counters[statisticsIndex].micros += micros
+        if counters.errorReplies != errorsBefore { commandCounters.counters[statisticsIndex].failedCalls += 1 }
         counters.totalCommandsProcessed += 1
-        lastCommandIndex = index
         let threshold = state.slowlogThresholdMicros.load(ordering: .relaxed)
         if threshold >= 0 && micros >= threshold { recordSlow(micros: micros) }
     }
