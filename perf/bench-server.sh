@@ -59,9 +59,13 @@ TICKS_PER_SECOND=$(getconf CLK_TCK)
 IDLE_POLLS=3
 IDLE_POLLS_MAX=3000
 wait_background_idle() {
-    local port=$1 quiet=0
+    local port=$1 quiet=0 info
     for _ in $(seq "$IDLE_POLLS_MAX"); do
-        if redis-cli -p "$port" INFO persistence 2>/dev/null | tr -d '\r' |
+        if ! info=$(redis-cli -p "$port" INFO persistence 2>/dev/null); then
+            echo "bench-server: the server on port $port does not answer INFO persistence" >&2
+            return
+        fi
+        if printf '%s\n' "$info" | tr -d '\r' |
             awk -F: '/^aof_rewrite_(in_progress|scheduled):/ && $2 != 0 { busy = 1 } END { exit busy }'; then
             quiet=$((quiet + 1))
             [ "$quiet" -ge "$IDLE_POLLS" ] && return 0

@@ -235,6 +235,39 @@ import Testing
         #expect(try client.call("CLIENT", "LIST").contains("cmd=client|list"))
     }
 
+    /// A subcommand's own arity is checked before it runs and rejects the call, as in Redis 7;
+    /// another client sees `cmd=NULL` after an unknown command and the name of a rejected one.
+    @Test func subcommandArityRejectsAndClientListNamesRejectedCommands() throws {
+        let harness = try TestHarness()
+        let client = try harness.client()
+        let observer = try harness.client()
+        #expect(try client.call("CONFIG", "GET") == "-ERR wrong number of arguments for 'config|get' command\r\n")
+        #expect(try client.call("INFO", "commandstats").contains("cmdstat_config|get:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0"))
+        _ = try client.call("NOSUCH")
+        #expect(try observer.call("CLIENT", "LIST").contains("cmd=NULL"))
+        _ = try client.call("GET")
+        #expect(try observer.call("CLIENT", "LIST").contains("cmd=get "))
+    }
+
+    /// An error inside EXEC does not make EXEC a failed call, and a slow EXEC is logged with
+    /// its own arguments, not those of the last queued command.
+    @Test func execCountsAndLogsAsItself() throws {
+        let harness = try TestHarness()
+        let client = try harness.client()
+        #expect(try client.call("CONFIG", "SET", "slowlog-log-slower-than", "0") == "+OK\r\n")
+        _ = try client.call("SET", "text", "abc")
+        _ = try client.call("MULTI")
+        _ = try client.call("INCR", "text")
+        _ = try client.call("SET", "other", "v")
+        #expect(try client.call("EXEC") == "*2\r\n-ERR value is not an integer or out of range\r\n+OK\r\n")
+        #expect(try client.call("INFO", "commandstats").contains("cmdstat_exec:calls=1,"))
+        let stats = try client.call("INFO", "commandstats")
+        let execLine = stats.split(separator: "\r\n").first { $0.hasPrefix("cmdstat_exec:") }
+        #expect(execLine?.hasSuffix("failed_calls=0") == true, "\(execLine ?? "no exec line")")
+        let slow = try client.call("SLOWLOG", "GET", "-1")
+        #expect(slow.contains("*1\r\n$4\r\nEXEC\r\n"), "\(slow)")
+    }
+
     @Test func configFileLines() throws {
         var configuration = ServerConfiguration()
         try ConfigFile.apply("# comment\nport 7000\nappendfsync always\nrequirepass \"pa ss\"\nsave \"\"\n", to: &configuration)

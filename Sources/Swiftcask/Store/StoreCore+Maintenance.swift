@@ -41,6 +41,7 @@ extension StoreCore {
                 case .success(let report):
                     lastMergeReport = report
                     lastMergeError = nil
+                    automaticMergeNotBeforeNanos = 0
                     logger.info("merge: \(report)")
                 case .failure(let error):
                     lastMergeError = error

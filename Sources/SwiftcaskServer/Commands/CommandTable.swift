@@ -115,6 +115,7 @@ enum CommandTable {
         CommandSpec("readonly", arity: 1, flags: ["loading", "stale", "fast"], keys: (0, 0, 0), categories: ["@fast", "@connection"], group: "cluster", since: "3.0.0", summary: "Enables read queries for a connection to a cluster replica node"),
         CommandSpec("readwrite", arity: 1, flags: ["loading", "stale", "fast"], keys: (0, 0, 0), categories: ["@fast", "@connection"], group: "cluster", since: "3.0.0", summary: "Disables read queries for a connection to a cluster replica node"),
         CommandSpec("client|setinfo", arity: -4, flags: ["noscript", "loading", "stale"], keys: (0, 0, 0), categories: ["@slow", "@connection"], group: "connection", since: "7.2.0", summary: "Set client or connection specific info"),
+        CommandSpec("client|no-touch", arity: 3, flags: ["noscript", "loading", "stale"], keys: (0, 0, 0), categories: ["@slow", "@connection"], group: "connection", since: "7.2.0", summary: "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access."),
     ]
 
     /// Top-level commands only, in table order (COMMAND, COMMAND COUNT, COMMAND LIST).

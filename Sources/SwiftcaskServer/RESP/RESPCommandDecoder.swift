@@ -11,8 +11,9 @@ public struct RESPCommandDecoder: ByteToMessageDecoder {
     public var limits: RESPLimits
     private var progress = Progress.idle
     /// The multibulk frame of the last unquoted inline command, rewritten in place for the
-    /// next one: by then that command has run and dropped it (one still held, as MULTI holds
-    /// its queue, makes `clear` start a fresh buffer instead).
+    /// next one when nothing holds it any more; while one still does (the session keeps the
+    /// frame of the command it ran last until the next arrives, MULTI keeps its queue),
+    /// `clear` starts a fresh buffer instead.
     private var inlineFrame = ByteBuffer()
 
     private enum Progress {

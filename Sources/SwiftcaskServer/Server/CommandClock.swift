@@ -15,6 +15,10 @@ struct CommandClock: Sendable {
 
     /// The spin that measures the counter's rate against the monotonic clock, once per process.
     static let calibrationNanos: UInt64 = 10_000_000
+    /// A calibration endpoint whose two clock reads around the counter read lie further apart
+    /// was interrupted (preempted, a page fault): its rate would skew every duration.
+    static let endpointSpreadNanosMax: UInt64 = 20_000
+    static let calibrationAttemptsMax = 5
     static let clocksourcePath = "/sys/devices/system/clocksource/clocksource0/current_clocksource"
     static let monotonic = CommandClock(nanosPerTick: 1, readsTimestampCounter: false)
 
@@ -25,13 +29,24 @@ struct CommandClock: Sendable {
     /// and in step across CPUs), else the monotonic clock.
     static func calibrated() -> CommandClock {
         guard kernelClocksource() == "tsc", sc_timestamp_counter() != 0 else { return monotonic }
-        let startNanos = SystemClock.monotonicNanos()
-        let startTicks = sc_timestamp_counter()
-        var nanos = startNanos
-        while nanos &- startNanos < calibrationNanos { nanos = SystemClock.monotonicNanos() }
-        let ticks = sc_timestamp_counter() &- startTicks
-        guard ticks > 0 && ticks < UInt64(Int64.max) else { return monotonic }
-        return CommandClock(nanosPerTick: Double(nanos &- startNanos) / Double(ticks), readsTimestampCounter: true)
+        for _ in 0..<calibrationAttemptsMax {
+            let start = endpoint()
+            while SystemClock.monotonicNanos() &- start.nanos < calibrationNanos {}
+            let end = endpoint()
+            guard start.spread <= endpointSpreadNanosMax, end.spread <= endpointSpreadNanosMax,
+                  end.ticks > start.ticks, end.nanos > start.nanos else { continue }
+            return CommandClock(nanosPerTick: Double(end.nanos - start.nanos) / Double(end.ticks - start.ticks), readsTimestampCounter: true)
+        }
+        return monotonic
+    }
+
+    /// A counter reading and the monotonic time it was taken at (the middle of two reads
+    /// around it, `spread` apart).
+    private static func endpoint() -> (ticks: UInt64, nanos: UInt64, spread: UInt64) {
+        let before = SystemClock.monotonicNanos()
+        let ticks = sc_timestamp_counter()
+        let after = SystemClock.monotonicNanos()
+        return (ticks, before + (after &- before) / 2, after &- before)
     }
 
     static func kernelClocksource() -> String? {

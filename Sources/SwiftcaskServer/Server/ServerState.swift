@@ -18,6 +18,8 @@ final class ServerState: Sendable {
     let runID: String
     let counters = Mutex(ServerCounters())
     let commandStatistics: Mutex<CommandStatistics>
+    /// Chosen and calibrated here, at startup, not by the first client on its event loop.
+    let commandClock = CommandClock.shared
     let slowLog = Mutex(SlowLog())
     /// Cached from the configuration so each command reads it without a lock.
     let slowlogThresholdMicros: Atomic<Int>
@@ -53,6 +55,7 @@ final class ServerState: Sendable {
         self.logger = logger
         self.slowlogThresholdMicros = Atomic(configuration.slowlogLogSlowerThanMicros)
         self.commandStatistics = Mutex(CommandStatistics(commandCount: registry.specs.count))
+        logger.debug("command timing: \(commandClock.readsTimestampCounter ? "time-stamp counter, \(commandClock.nanosPerTick) ns per tick" : "CLOCK_MONOTONIC")")
         var generator = SystemRandomNumberGenerator()
         self.runID = (0..<40).map { _ in String(Int.random(in: 0..<16, using: &generator), radix: 16) }.joined()
         var map = (0..<configuration.databases).map { UInt8($0) }

@@ -69,6 +69,8 @@ extension ClientSession {
         let databaseMapBefore = state.databaseMap.withLock { $0 }
         overlay = Overlay()
         output.writeArrayHeader(queued.queued.count)
+        var execCommand = argv.command
+        let errorsSentBefore = errorRepliesSent
         for var command in queued.queued {
             argv.load(&command)
             // Queued commands passed lookup and arity checks when they were queued.
@@ -76,6 +78,10 @@ extension ClientSession {
             dispatchReportingDamage(entry.id)
             counters.totalCommandsProcessed += 1
         }
+        // EXEC's own arguments again (for SLOWLOG), and an error of a queued command does not
+        // make EXEC a failed call, as in Redis.
+        argv.load(&execCommand)
+        errorRepliesSent = errorsSentBefore
         let staged = overlay!.batch
         overlay = nil
         guard !staged.isEmpty else { return }

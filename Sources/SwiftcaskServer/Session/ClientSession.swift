@@ -40,10 +40,15 @@ final class ClientSession {
     var counters = ServerCounters()
     var commandCounters: CommandStatistics
     var touchedCommands: [Int] = []
-    /// `entries` index of the last command run, for CLIENT LIST's `cmd`.
+    /// `CommandRegistry.specs` index of the last command (a subcommand's own row), for CLIENT
+    /// LIST's `cmd`; nil after an unknown command (`cmd=NULL`).
     private var lastCommandIndex: Int?
+    /// Error replies sent on this connection: tells whether a command failed. Unlike
+    /// `counters`, not reset when CLIENT LIST or INFO publish the counters mid-batch; EXEC
+    /// sets it back after its queued commands.
+    var errorRepliesSent = 0
     /// Times commands for commandstats and SLOWLOG.
-    let commandClock = CommandClock.shared
+    let commandClock: CommandClock
     /// `commandClock` at the end of the previous command, or at the start of the read.
     var commandClockTicks: UInt64 = 0
 
@@ -59,6 +64,7 @@ final class ClientSession {
         self.durability = state.startup.appendfsync
         self.output = allocator.buffer(capacity: Self.outputInitialBytes)
         self.isAuthenticated = !state.configuration.withLock { $0.requiresPassword }
+        self.commandClock = state.commandClock
         self.commandCounters = CommandStatistics(commandCount: state.registry.specs.count)
         refreshKeyspace()
     }
@@ -76,6 +82,7 @@ final class ClientSession {
     func execute(_ command: inout RESPCommand) {
         argv.load(&command)
         guard let entry = argv.withBytes(at: 0, state.registry.entry(named:)) else {
+            lastCommandIndex = nil
             rejectUnknown()
             return
         }
@@ -88,6 +95,9 @@ final class ClientSession {
 
     private func run(_ entry: CommandRegistry.Entry) {
         let index = entry.index
+        // Set before any check and before the command runs, as Redis does: CLIENT LIST shows
+        // `cmd=client|list`, and a rejected command its own name.
+        lastCommandIndex = index
         guard entry.acceptsArgumentCount(argv.count) else {
             if entry.id == .exec {
                 // As in Redis, a malformed EXEC discards the transaction and the watches, in MULTI or not.
@@ -99,13 +109,17 @@ final class ClientSession {
             }
             return
         }
-        // Redis 7 counts a container's calls under their subcommand (`cmdstat_config|get`); an
-        // unknown subcommand stays under the container.
+        // Redis 7 counts a container's calls under their subcommand (`cmdstat_config|get`) and
+        // checks the subcommand's own arity before it runs; an unknown subcommand stays under
+        // the container.
         let statisticsIndex = entry.hasSubcommands && argv.count > 1
             ? argv.withBytes(at: 1) { state.registry.subcommandIndex(of: entry, named: $0) } ?? index
             : index
-        // Set before the command runs, as Redis does: CLIENT LIST shows `cmd=client|list`.
         lastCommandIndex = statisticsIndex
+        if statisticsIndex != index, case let subcommand = state.registry.specs[statisticsIndex], !subcommand.acceptsArgumentCount(argv.count) {
+            reject(statisticsIndex, ErrorReply.wrongArity(subcommand.name))
+            return
+        }
         if !isAuthenticated && !entry.flags.contains(.noAuth) {
             reject(statisticsIndex, ErrorReply.noAuth)
             return
@@ -124,7 +138,7 @@ final class ClientSession {
             return
         }
         refreshKeyspace()
-        let errorsBefore = counters.errorReplies
+        let errorsBefore = errorRepliesSent
         dispatchReportingDamage(entry.id)
         // One clock read per command: each duration runs from the previous command's end
         // (or the read's start), so it includes this command's decoding.
@@ -134,7 +148,7 @@ final class ClientSession {
         if commandCounters.counters[statisticsIndex].calls == 0 { touchedCommands.append(statisticsIndex) }
         commandCounters.counters[statisticsIndex].calls += 1
         commandCounters.counters[statisticsIndex].micros += micros
-        if counters.errorReplies != errorsBefore { commandCounters.counters[statisticsIndex].failedCalls += 1 }
+        if errorRepliesSent != errorsBefore { commandCounters.counters[statisticsIndex].failedCalls += 1 }
         counters.totalCommandsProcessed += 1
         let threshold = state.slowlogThresholdMicros.load(ordering: .relaxed)
         if threshold >= 0 && micros >= threshold { recordSlow(micros: micros) }
@@ -217,6 +231,7 @@ final class ClientSession {
     // MARK: replies
 
     func replyError(_ text: String) {
+        errorRepliesSent += 1
         counters.recordError(text)
         output.writeError(text)
     }
