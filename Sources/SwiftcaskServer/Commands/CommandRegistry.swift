@@ -45,7 +45,7 @@ final class CommandRegistry: Sendable {
         subcommandIndices = Dictionary(uniqueKeysWithValues: subcommands.enumerated().map { ($1.name, commands.count + $0) })
         entries = zip(CommandID.allCases, commands).enumerated().map { index, command in
             Entry(id: command.0, index: index, arity: command.1.arity, flags: command.1.flags,
-                  hasSubcommands: subcommands.contains { $0.name.hasPrefix(command.1.name + "|") })
+                  hasSubcommands: !CommandTable.subcommands(of: command.1.name).isEmpty)
         }
         names = commands.map { Array($0.name.utf8) }
         precondition(entries.count * 4 <= Self.slotCount)
@@ -64,7 +64,7 @@ final class CommandRegistry: Sendable {
     /// The `specs` index of a container's subcommand named `subcommand` (any case), if it has one.
     func subcommandIndex(of entry: Entry, named subcommand: UnsafeRawBufferPointer) -> Int? {
         guard entry.hasSubcommands, subcommand.count <= Self.nameBytesMax else { return nil }
-        let name = specs[entry.index].name + "|" + String(decoding: subcommand.map(Self.lowercased), as: UTF8.self)
+        let name = name(of: entry) + "|" + String(decoding: subcommand.map(Self.lowercased), as: UTF8.self)
         return subcommandIndices[name]
     }
 

@@ -95,9 +95,15 @@ final class ClientSession {
 
     private func run(_ entry: CommandRegistry.Entry) {
         let index = entry.index
+        // Redis 7 counts a container's calls under their subcommand (`cmdstat_config|get`) and
+        // checks the subcommand's own arity before it runs; an unknown subcommand stays under
+        // the container.
+        let statisticsIndex = entry.hasSubcommands && argv.count > 1
+            ? argv.withBytes(at: 1) { state.registry.subcommandIndex(of: entry, named: $0) } ?? index
+            : index
         // Set before any check and before the command runs, as Redis does: CLIENT LIST shows
         // `cmd=client|list`, and a rejected command its own name.
-        lastCommandIndex = index
+        lastCommandIndex = statisticsIndex
         guard entry.acceptsArgumentCount(argv.count) else {
             if entry.id == .exec {
                 // As in Redis, a malformed EXEC discards the transaction and the watches, in MULTI or not.
@@ -109,13 +115,6 @@ final class ClientSession {
             }
             return
         }
-        // Redis 7 counts a container's calls under their subcommand (`cmdstat_config|get`) and
-        // checks the subcommand's own arity before it runs; an unknown subcommand stays under
-        // the container.
-        let statisticsIndex = entry.hasSubcommands && argv.count > 1
-            ? argv.withBytes(at: 1) { state.registry.subcommandIndex(of: entry, named: $0) } ?? index
-            : index
-        lastCommandIndex = statisticsIndex
         if statisticsIndex != index, case let subcommand = state.registry.specs[statisticsIndex], !subcommand.acceptsArgumentCount(argv.count) {
             reject(statisticsIndex, ErrorReply.wrongArity(subcommand.name))
             return
@@ -240,19 +239,15 @@ final class ClientSession {
         replyError(ErrorReply.wrongArity(argv[0].text.lowercased()))
     }
 
-    /// A container's subcommand that its command did not serve, told apart as Redis does: an
-    /// arity error when the table's arity refuses the count, a syntax error of the subcommand
-    /// when it exists, else an unknown subcommand.
+    /// A container's subcommand that its command did not serve, told apart as Redis does: a
+    /// syntax error of the subcommand when it exists, else an unknown subcommand. (A count the
+    /// subcommand's table arity refuses never gets here: `run` rejects it first.)
     func replySubcommandRejected(container: String) {
         let sub = argv[1].text
-        guard let spec = CommandTable.spec(named: container + "|" + sub.lowercased()) else {
-            replyError(ErrorReply.unknownSubcommand(sub, container))
-            return
-        }
-        if spec.acceptsArgumentCount(argv.count) {
+        if CommandTable.spec(named: container + "|" + sub.lowercased()) != nil {
             replyError(ErrorReply.subcommandSyntax(sub, container))
         } else {
-            replyError(ErrorReply.wrongArity(spec.name))
+            replyError(ErrorReply.unknownSubcommand(sub, container))
         }
     }
 
