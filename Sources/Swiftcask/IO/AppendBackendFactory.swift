@@ -25,7 +25,7 @@ enum AppendBackendFactory {
 
     /// Turns the setup errno into its likely cause.
     static func explain(_ failure: IOFailure) -> String {
-        let disabledSetting = (try? readSmallFile("/proc/sys/kernel/io_uring_disabled")) ?? "unknown"
+        let disabledSetting = FileSystem.readSmallFile("/proc/sys/kernel/io_uring_disabled") ?? "unknown"
         switch failure.errno {
         case .notImplemented:
             return "the kernel has no io_uring (ENOSYS; Linux 5.1 or later is needed)"
@@ -36,24 +36,5 @@ enum AppendBackendFactory {
         default:
             return "io_uring_queue_init failed: \(failure.errno)"
         }
-    }
-
-    private static func readSmallFile(_ path: String) throws(IOFailure) -> String {
-        let file = try SystemFile.open(path, writable: false)
-        defer { file.close() }
-        var bytes = [UInt8](repeating: 0, count: 64)
-        let count = try bytes.withUnsafeMutableBytes { buffer in
-            Result { () throws(IOFailure) in try file.read(into: buffer.baseAddress!, count: buffer.count, at: 0) }
-        }.get()
-        return String(decoding: bytes[..<count], as: UTF8.self).trimmingWhitespace()
-    }
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        var scalars = Substring(self)
-        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
-        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
-        return String(scalars)
     }
 }

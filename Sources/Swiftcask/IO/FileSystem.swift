@@ -1,8 +1,26 @@
 import CShims
 import Glibc
 
-/// Directory-level calls: listing, creating, renaming, removing and fsyncing directories.
-enum FileSystem {
+/// Directory-level calls: listing, creating, renaming, removing and fsyncing directories;
+/// reading one-line settings of the kernel (`/proc/sys`, `/sys`), for the server too.
+package enum FileSystem {
+    /// The first line-sized piece (at most 64 bytes) of a small file such as
+    /// `/proc/sys/kernel/io_uring_disabled`, without surrounding whitespace; nil when it
+    /// cannot be read.
+    package static func readSmallFile(_ path: String) -> String? {
+        guard let file = try? SystemFile.open(path, writable: false) else { return nil }
+        defer { file.close() }
+        var bytes = [UInt8](repeating: 0, count: 64)
+        let read = bytes.withUnsafeMutableBytes { buffer in
+            Result { () throws(IOFailure) in try file.read(into: buffer.baseAddress!, count: buffer.count, at: 0) }
+        }
+        guard case .success(let count) = read else { return nil }
+        var text = Substring(decoding: bytes[..<count], as: UTF8.self)
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        while let first = text.first, first.isWhitespace { text.removeFirst() }
+        return String(text)
+    }
+
     static func fileExists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }

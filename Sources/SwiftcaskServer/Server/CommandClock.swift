@@ -1,6 +1,7 @@
 import CShims
 #if canImport(Glibc)
 import Glibc
+import Swiftcask
 #endif
 
 /// Times commands (INFO commandstats, SLOWLOG) with the CPU's time-stamp counter when the
@@ -50,11 +51,7 @@ struct CommandClock: Sendable {
     }
 
     static func kernelClocksource() -> String? {
-        guard let file = fopen(clocksourcePath, "r") else { return nil }
-        defer { fclose(file) }
-        var line = [CChar](repeating: 0, count: 64)
-        guard fgets(&line, Int32(line.count), file) != nil else { return nil }
-        return String(decoding: line.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        FileSystem.readSmallFile(clocksourcePath)
     }
 
     @inline(__always)
