@@ -20,7 +20,7 @@ extension ByteBuffer {
 
     mutating func writeInteger(_ value: Int) {
         if value >= 0 && value < SharedReplies.integerCountMax {
-            SharedReplies.integers[value].withUnsafeBytes { _ = writeBytes($0) }
+            writeBytes(SharedReplies.integers[value])
         } else {
             writeStaticString(":")
             writeDecimal(value)
@@ -38,7 +38,7 @@ extension ByteBuffer {
 
     mutating func writeBulkHeader(_ length: Int) {
         if length < SharedReplies.headerLengthMax {
-            SharedReplies.bulkHeaders[length].withUnsafeBytes { _ = writeBytes($0) }
+            writeBytes(SharedReplies.bulkHeaders[length])
         } else {
             writeStaticString("$")
             writeDecimal(length)
@@ -84,7 +84,7 @@ extension ByteBuffer {
 
     mutating func writeArrayHeader(_ count: Int) {
         if count < SharedReplies.headerLengthMax {
-            SharedReplies.arrayHeaders[count].withUnsafeBytes { _ = writeBytes($0) }
+            writeBytes(SharedReplies.arrayHeaders[count])
         } else {
             writeStaticString("*")
             writeDecimal(count)

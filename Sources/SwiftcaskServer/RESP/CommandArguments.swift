@@ -41,6 +41,12 @@ struct CommandArguments: RandomAccessCollection {
         return frame.getSlice(at: frame.readerIndex + span.offset, length: span.length)!
     }
 
+    /// The byte length of argument `index`, without making a slice.
+    func length(at index: Int) -> Int {
+        precondition(index < count, "argument index out of range")
+        return spans[index].length
+    }
+
     /// Lends the bytes of argument `index` to `body`, without making a slice. Mutating only so
     /// that, called on a class's property, it works in place instead of on a retained copy.
     @inline(__always)

@@ -107,10 +107,20 @@ extension ClientSession {
         state.touchWatched(keyspace: keyspace, key: key)
     }
 
+    /// `touch` for the key at `argv[index]`, sliced only when some client watches keys.
+    func touchArgument(at index: Int) {
+        guard state.watchedKeyCount.load(ordering: .relaxed) > 0 else { return }
+        state.touchWatched(keyspace: keyspace, key: argv[index])
+    }
+
     /// Engine limits checked before staging, with a clear reply.
     func checkSizes(key: ByteBuffer, valueLength: Int) -> Bool {
-        if key.readableBytes > Limits.keyBytesMax {
-            replyError("ERR key is too large (\(key.readableBytes) bytes, the limit is \(Limits.keyBytesMax))")
+        checkSizes(keyLength: key.readableBytes, valueLength: valueLength)
+    }
+
+    func checkSizes(keyLength: Int, valueLength: Int) -> Bool {
+        if keyLength > Limits.keyBytesMax {
+            replyError("ERR key is too large (\(keyLength) bytes, the limit is \(Limits.keyBytesMax))")
             return false
         }
         if valueLength > Limits.valueBytesMax {

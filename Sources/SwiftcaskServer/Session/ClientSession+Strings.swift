@@ -337,12 +337,12 @@ extension ClientSession {
 
     /// INCR family: the value must be a strict integer; the expiry is kept. Outside EXEC the
     /// engine reads, adds and writes in one step (`Store.updateDeferred`): one lock, one lookup.
+    /// The key is read in place (`argv.withBytes`): a slice cost retains and releases of the frame.
     func incrementBy(_ amount: Int) throws(StoreError) {
-        let key = argv[1]
-        guard checkSizes(key: key, valueLength: 0) else { return }
-        guard overlay == nil else { return try incrementStaged(key, by: amount) }
+        guard checkSizes(keyLength: argv.length(at: 1), valueLength: 0) else { return }
+        guard overlay == nil else { return try incrementStaged(argv[1], by: amount) }
         var outcome = IncrementOutcome.notInteger
-        let ticket = try key.withUnsafeReadableBytes { keyBytes in
+        let ticket = try argv.withBytes(at: 1) { keyBytes in
             Result { () throws(StoreError) in
                 try store.updateDeferred(key: keyBytes, in: keyspace, maxValueBytes: Self.decimalDigitsMax) { current, replacement in
                     outcome = Self.increment(current?.value, by: amount)
@@ -353,7 +353,7 @@ extension ClientSession {
         }.get()
         if let ticket { pendingTicket = ticket }
         guard case .sum(let sum) = outcome else { return replyIncrementFailure(outcome) }
-        touch(key, in: keyspace)
+        touchArgument(at: 1)
         output.writeInteger(sum)
     }
 
