@@ -7,12 +7,12 @@ extension ClientSession {
     static let bitOffsetMax = (1 << 32) - 1
 
     func setBit() throws(StoreError) {
-        let key = argv[1]
-        guard let offset = argv[2].integerValue, offset >= 0, offset <= Self.bitOffsetMax else {
+        let key = argv.slice(at: 1)
+        guard let offset = argv.slice(at: 2).integerValue, offset >= 0, offset <= Self.bitOffsetMax else {
             replyError(ErrorReply.bitOffset)
             return
         }
-        guard let bit = argv[3].integerValue, bit == 0 || bit == 1 else {
+        guard let bit = argv.slice(at: 3).integerValue, bit == 0 || bit == 1 else {
             replyError(ErrorReply.bitValue)
             return
         }
@@ -35,11 +35,11 @@ extension ClientSession {
     }
 
     func getBit() throws(StoreError) {
-        guard let offset = argv[2].integerValue, offset >= 0, offset <= Self.bitOffsetMax else {
+        guard let offset = argv.slice(at: 2).integerValue, offset >= 0, offset <= Self.bitOffsetMax else {
             replyError(ErrorReply.bitOffset)
             return
         }
-        let value = try lookup(argv[1])?.value ?? []
+        let value = try lookup(argv.slice(at: 1))?.value ?? []
         let byteIndex = offset >> 3
         guard byteIndex < value.count else {
             output.writeInteger(0)
@@ -52,14 +52,14 @@ extension ClientSession {
     /// counts 0 whatever the arguments, and a range of two negatives that is empty counts 0
     /// before the unit is read.
     func bitCount() throws(StoreError) {
-        guard let value = try lookup(argv[1])?.value else {
+        guard let value = try lookup(argv.slice(at: 1))?.value else {
             output.writeInteger(0)
             return
         }
         var start = 0, end = value.count - 1
         var inBits = false
         if argv.count == 4 || argv.count == 5 {
-            guard let first = argv[2].integerValue, let last = argv[3].integerValue else {
+            guard let first = argv.slice(at: 2).integerValue, let last = argv.slice(at: 3).integerValue else {
                 replyError(ErrorReply.notInteger)
                 return
             }
@@ -69,9 +69,9 @@ extension ClientSession {
                 return
             }
             if argv.count == 5 {
-                if argv[4].equalsIgnoringCase("BIT") {
+                if argv.slice(at: 4).equalsIgnoringCase("BIT") {
                     inBits = true
-                } else if !argv[4].equalsIgnoringCase("BYTE") {
+                } else if !argv.slice(at: 4).equalsIgnoringCase("BYTE") {
                     replyError(ErrorReply.syntax)
                     return
                 }
@@ -103,7 +103,7 @@ extension ClientSession {
         var minimumMatch = 0
         var index = 3
         while index < argv.count {
-            let option = argv[index]
+            let option = argv.slice(at: index)
             if option.equalsIgnoringCase("LEN") {
                 wantLength = true
             } else if option.equalsIgnoringCase("IDX") {
@@ -111,7 +111,7 @@ extension ClientSession {
             } else if option.equalsIgnoringCase("WITHMATCHLEN") {
                 withMatchLength = true
             } else if option.equalsIgnoringCase("MINMATCHLEN") && index + 1 < argv.count {
-                guard let value = argv[index + 1].integerValue else {
+                guard let value = argv.slice(at: index + 1).integerValue else {
                     replyError(ErrorReply.notInteger)
                     return
                 }
@@ -127,8 +127,8 @@ extension ClientSession {
             replyError("ERR If you want both the length and indexes, please just use IDX.")
             return
         }
-        let a = try lookup(argv[1])?.value ?? []
-        let b = try lookup(argv[2])?.value ?? []
+        let a = try lookup(argv.slice(at: 1))?.value ?? []
+        let b = try lookup(argv.slice(at: 2))?.value ?? []
         // Redis's dynamic programme: lengths[i][j] is the LCS of a[..<i] and b[..<j].
         let width = b.count + 1
         guard (a.count + 1).multipliedReportingOverflow(by: width).partialValue <= Self.lcsCellsMax else {

@@ -11,7 +11,7 @@ extension ClientSession {
         if argv.count > 2 {
             replyWrongArity()
         } else if argv.count == 2 {
-            output.writeBulk(argv[1])
+            output.writeBulk(argv.slice(at: 1))
         } else {
             output.writeStaticString("+PONG\r\n")
         }
@@ -21,7 +21,7 @@ extension ClientSession {
     func hello() {
         var version = protocolVersion
         if argv.count >= 2 {
-            guard let number = argv[1].integerValue else {
+            guard let number = argv.slice(at: 1).integerValue else {
                 replyError(ErrorReply.protocolNotInteger)
                 return
             }
@@ -34,15 +34,15 @@ extension ClientSession {
         var index = 2
         var newName: String?
         while index < argv.count {
-            if argv[index].equalsIgnoringCase("AUTH") && index + 2 < argv.count {
-                guard authenticate(username: argv[index + 1].text, password: argv[index + 2]) else { return }
+            if argv.slice(at: index).equalsIgnoringCase("AUTH") && index + 2 < argv.count {
+                guard authenticate(username: argv.slice(at: index + 1).text, password: argv.slice(at: index + 2)) else { return }
                 index += 3
-            } else if argv[index].equalsIgnoringCase("SETNAME") && index + 1 < argv.count {
-                guard validateClientName(argv[index + 1]) else { return }
-                newName = argv[index + 1].text
+            } else if argv.slice(at: index).equalsIgnoringCase("SETNAME") && index + 1 < argv.count {
+                guard validateClientName(argv.slice(at: index + 1)) else { return }
+                newName = argv.slice(at: index + 1).text
                 index += 2
             } else {
-                replyError("ERR Syntax error in HELLO option '\(argv[index].text)'")
+                replyError("ERR Syntax error in HELLO option '\(argv.slice(at: index).text)'")
                 return
             }
         }
@@ -80,8 +80,8 @@ extension ClientSession {
             replyError(ErrorReply.authWithoutPassword)
             return
         }
-        let username = argv.count == 3 ? argv[1].text : "default"
-        if authenticate(username: username, password: argv[argv.count - 1]) { output.writeOK() }
+        let username = argv.count == 3 ? argv.slice(at: 1).text : "default"
+        if authenticate(username: username, password: argv.slice(at: argv.count - 1)) { output.writeOK() }
     }
 
     /// Checks credentials in constant time; replies WRONGPASS and returns false on mismatch.
@@ -135,12 +135,12 @@ extension ClientSession {
     }
 
     func client() {
-        let sub = argv[1]
+        let sub = argv.slice(at: 1)
         if sub.equalsIgnoringCase("ID") && argv.count == 2 {
             output.writeInteger(Int(handle.id))
         } else if sub.equalsIgnoringCase("SETNAME") && argv.count == 3 {
-            guard validateClientName(argv[2]) else { return }
-            clientName = argv[2].text
+            guard validateClientName(argv.slice(at: 2)) else { return }
+            clientName = argv.slice(at: 2).text
             output.writeOK()
         } else if sub.equalsIgnoringCase("GETNAME") && argv.count == 2 {
             if clientName.isEmpty { output.writeNull(protocolVersion) } else { output.writeBulkString(clientName) }
@@ -152,26 +152,26 @@ extension ClientSession {
         } else if sub.equalsIgnoringCase("KILL") && argv.count >= 3 {
             clientKill()
         } else if sub.equalsIgnoringCase("SETINFO") && argv.count == 4 {
-            let value = argv[3].text
-            if argv[2].equalsIgnoringCase("LIB-NAME") {
+            let value = argv.slice(at: 3).text
+            if argv.slice(at: 2).equalsIgnoringCase("LIB-NAME") {
                 libraryName = value
-            } else if argv[2].equalsIgnoringCase("LIB-VER") {
+            } else if argv.slice(at: 2).equalsIgnoringCase("LIB-VER") {
                 libraryVersion = value
             } else {
-                replyError("ERR Unrecognized option '\(argv[2].text)'")
+                replyError("ERR Unrecognized option '\(argv.slice(at: 2).text)'")
                 return
             }
             output.writeOK()
         } else if (sub.equalsIgnoringCase("NO-EVICT") || sub.equalsIgnoringCase("NO-TOUCH")) && argv.count == 3 {
-            if argv[2].equalsIgnoringCase("ON") || argv[2].equalsIgnoringCase("OFF") {
+            if argv.slice(at: 2).equalsIgnoringCase("ON") || argv.slice(at: 2).equalsIgnoringCase("OFF") {
                 output.writeOK()
             } else {
                 replyError(ErrorReply.syntax)
             }
         } else if sub.equalsIgnoringCase("REPLY") && argv.count == 3 {
-            if argv[2].equalsIgnoringCase("ON") {
+            if argv.slice(at: 2).equalsIgnoringCase("ON") {
                 output.writeOK()
-            } else if argv[2].equalsIgnoringCase("OFF") || argv[2].equalsIgnoringCase("SKIP") {
+            } else if argv.slice(at: 2).equalsIgnoringCase("OFF") || argv.slice(at: 2).equalsIgnoringCase("SKIP") {
                 replyError("ERR CLIENT REPLY OFF and SKIP are not supported")
             } else {
                 replyError(ErrorReply.syntax)
@@ -191,15 +191,15 @@ extension ClientSession {
         var onlyIDs: Set<ClientID>?
         var index = 2
         while index < argv.count {
-            if argv[index].equalsIgnoringCase("TYPE") && index + 1 < argv.count {
-                guard argv[index + 1].equalsIgnoringCase("normal") || argv[index + 1].equalsIgnoringCase("master")
-                    || argv[index + 1].equalsIgnoringCase("replica") || argv[index + 1].equalsIgnoringCase("pubsub") else {
-                    replyError("ERR Unknown client type '\(argv[index + 1].text)'")
+            if argv.slice(at: index).equalsIgnoringCase("TYPE") && index + 1 < argv.count {
+                guard argv.slice(at: index + 1).equalsIgnoringCase("normal") || argv.slice(at: index + 1).equalsIgnoringCase("master")
+                    || argv.slice(at: index + 1).equalsIgnoringCase("replica") || argv.slice(at: index + 1).equalsIgnoringCase("pubsub") else {
+                    replyError("ERR Unknown client type '\(argv.slice(at: index + 1).text)'")
                     return
                 }
-                if !argv[index + 1].equalsIgnoringCase("normal") { onlyIDs = [] }
+                if !argv.slice(at: index + 1).equalsIgnoringCase("normal") { onlyIDs = [] }
                 index += 2
-            } else if argv[index].equalsIgnoringCase("ID") && index + 1 < argv.count {
+            } else if argv.slice(at: index).equalsIgnoringCase("ID") && index + 1 < argv.count {
                 var ids: Set<ClientID> = []
                 for argument in argv[(index + 1)...] {
                     guard let id = argument.integerValue, id > 0 else {
@@ -231,7 +231,7 @@ extension ClientSession {
         var skipSelf = true
         let oldStyle = argv.count == 3
         if oldStyle {
-            address = argv[2].text
+            address = argv.slice(at: 2).text
             skipSelf = false
         } else {
             var index = 2
@@ -240,24 +240,24 @@ extension ClientSession {
                     replyError(ErrorReply.syntax)
                     return
                 }
-                let value = argv[index + 1]
-                if argv[index].equalsIgnoringCase("ID") {
+                let value = argv.slice(at: index + 1)
+                if argv.slice(at: index).equalsIgnoringCase("ID") {
                     guard let number = value.integerValue, number > 0 else {
                         replyError("ERR client-id should be greater than 0")
                         return
                     }
                     id = ClientID(number)
-                } else if argv[index].equalsIgnoringCase("ADDR") {
+                } else if argv.slice(at: index).equalsIgnoringCase("ADDR") {
                     address = value.text
-                } else if argv[index].equalsIgnoringCase("LADDR") {
+                } else if argv.slice(at: index).equalsIgnoringCase("LADDR") {
                     localAddress = value.text
-                } else if argv[index].equalsIgnoringCase("SKIPME") {
+                } else if argv.slice(at: index).equalsIgnoringCase("SKIPME") {
                     guard value.equalsIgnoringCase("yes") || value.equalsIgnoringCase("no") else {
                         replyError(ErrorReply.syntax)
                         return
                     }
                     skipSelf = value.equalsIgnoringCase("yes")
-                } else if argv[index].equalsIgnoringCase("USER") || argv[index].equalsIgnoringCase("TYPE") {
+                } else if argv.slice(at: index).equalsIgnoringCase("USER") || argv.slice(at: index).equalsIgnoringCase("TYPE") {
                     // Every client is the default user of type normal.
                 } else {
                     replyError(ErrorReply.syntax)

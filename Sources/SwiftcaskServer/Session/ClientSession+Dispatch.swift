@@ -11,7 +11,7 @@ extension ClientSession {
     private func dispatch(_ id: CommandID) throws(StoreError) {
         switch id {
         case .ping: ping()
-        case .echo: output.writeBulk(argv[1])
+        case .echo: output.writeBulk(argv.slice(at: 1))
         case .hello: hello()
         case .auth: auth()
         case .select: select()
@@ -31,7 +31,7 @@ extension ClientSession {
         case .mset: mset(onlyIfNoneExist: false)
         case .msetnx: mset(onlyIfNoneExist: true)
         case .append: try append()
-        case .strlen: output.writeInteger(entryInfo(argv[1])?.valueLength ?? 0)
+        case .strlen: output.writeInteger(entryInfo(argv.slice(at: 1))?.valueLength ?? 0)
         case .getrange, .substr: try getRange()
         case .setrange: try setRange()
         case .incr: try incrementBy(1)
@@ -45,7 +45,7 @@ extension ClientSession {
         case .bitcount: try bitCount()
         case .del, .unlink: delete()
         case .exists: existsCount()
-        case .type: output.writeSimpleString(exists(argv[1]) ? "string" : "none")
+        case .type: output.writeSimpleString(exists(argv.slice(at: 1)) ? "string" : "none")
         case .touch: existsCount()
         case .rename: try rename(onlyIfAbsent: false)
         case .renamenx: try rename(onlyIfAbsent: true)

@@ -5,8 +5,8 @@ import Swiftcask
 extension ClientSession {
     /// EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT key amount [NX | XX | GT | LT]
     func expire(unitMillis: Int, absolute: Bool) throws(StoreError) {
-        let key = argv[1]
-        let command = argv[0].text.lowercased()
+        let key = argv.slice(at: 1)
+        let command = argv.slice(at: 0).text.lowercased()
         var nx = false, xx = false, gt = false, lt = false
         for option in argv.dropFirst(3) {
             if option.equalsIgnoringCase("NX") { nx = true }
@@ -27,7 +27,7 @@ extension ClientSession {
             return
         }
         // As in Redis, the options are checked before the amount.
-        guard let amount = argv[2].integerValue else {
+        guard let amount = argv.slice(at: 2).integerValue else {
             replyError(ErrorReply.notInteger)
             return
         }
@@ -59,7 +59,7 @@ extension ClientSession {
 
     /// TTL / PTTL (remaining) and EXPIRETIME / PEXPIRETIME (absolute): -2 no key, -1 no expiry.
     func timeToLive(unitMillis: Int, absolute: Bool) {
-        guard let info = entryInfo(argv[1]) else {
+        guard let info = entryInfo(argv.slice(at: 1)) else {
             output.writeInteger(-2)
             return
         }
@@ -76,11 +76,11 @@ extension ClientSession {
     }
 
     func persist() throws(StoreError) {
-        guard let info = entryInfo(argv[1]), info.expiresAtMillis != nil else {
+        guard let info = entryInfo(argv.slice(at: 1)), info.expiresAtMillis != nil else {
             output.writeInteger(0)
             return
         }
-        try stageExpiry(argv[1], expiresAtMillis: nil)
+        try stageExpiry(argv.slice(at: 1), expiresAtMillis: nil)
         if commit() { output.writeInteger(1) }
     }
 }

@@ -7,7 +7,7 @@ extension ClientSession {
             writeCommandInfos(CommandTable.topLevel)
             return
         }
-        let sub = argv[1]
+        let sub = argv.slice(at: 1)
         if sub.equalsIgnoringCase("COUNT") && argv.count == 2 {
             output.writeInteger(CommandTable.topLevel.count)
         } else if sub.equalsIgnoringCase("INFO") {
@@ -101,14 +101,14 @@ extension ClientSession {
     /// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]
     private func commandList() {
         var specs = CommandTable.topLevel
-        if argv.count == 5 && argv[2].equalsIgnoringCase("FILTERBY") {
-            let value = argv[4].text.lowercased()
-            if argv[3].equalsIgnoringCase("ACLCAT") {
+        if argv.count == 5 && argv.slice(at: 2).equalsIgnoringCase("FILTERBY") {
+            let value = argv.slice(at: 4).text.lowercased()
+            if argv.slice(at: 3).equalsIgnoringCase("ACLCAT") {
                 specs = specs.filter { $0.categories.contains("@" + value) }
-            } else if argv[3].equalsIgnoringCase("PATTERN") {
+            } else if argv.slice(at: 3).equalsIgnoringCase("PATTERN") {
                 let pattern = GlobPattern(value.utf8)
                 specs = CommandTable.specs.filter { pattern.matches(Array($0.name.utf8)) }
-            } else if argv[3].equalsIgnoringCase("MODULE") {
+            } else if argv.slice(at: 3).equalsIgnoringCase("MODULE") {
                 specs = []
             } else {
                 replyError(ErrorReply.syntax)

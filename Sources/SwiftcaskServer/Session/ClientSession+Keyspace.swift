@@ -41,7 +41,7 @@ extension ClientSession {
     }
 
     func rename(onlyIfAbsent: Bool) throws(StoreError) {
-        let source = argv[1], destination = argv[2]
+        let source = argv.slice(at: 1), destination = argv.slice(at: 2)
         guard let current = try lookup(source) else {
             replyError(ErrorReply.noSuchKey)
             return
@@ -63,15 +63,15 @@ extension ClientSession {
 
     /// COPY source destination [DB db] [REPLACE]
     func copy() throws(StoreError) {
-        let source = argv[1], destination = argv[2]
+        let source = argv.slice(at: 1), destination = argv.slice(at: 2)
         var target = keyspace
         var targetDatabase = database
         var replace = false
         var index = 3
         while index < argv.count {
-            if argv[index].equalsIgnoringCase("REPLACE") {
+            if argv.slice(at: index).equalsIgnoringCase("REPLACE") {
                 replace = true
-            } else if argv[index].equalsIgnoringCase("DB") && index + 1 < argv.count {
+            } else if argv.slice(at: index).equalsIgnoringCase("DB") && index + 1 < argv.count {
                 guard let number = databaseArgument(index + 1) else { return }
                 targetDatabase = number
                 target = state.physicalKeyspace(ofDatabase: number)
@@ -100,7 +100,7 @@ extension ClientSession {
     }
 
     func move() throws(StoreError) {
-        let key = argv[1]
+        let key = argv.slice(at: 1)
         guard let number = databaseArgument(2) else { return }
         if number == database {
             replyError(ErrorReply.sameObject)
@@ -129,7 +129,7 @@ extension ClientSession {
     /// An argument Redis reads with getIntFromObjectOrReply: nil after replying `message`, or else
     /// Redis's own texts, when it is not an integer or does not fit 32 bits.
     func int32Argument(_ index: Int, orReply message: String? = nil) -> Int? {
-        guard let number = argv[index].integerValue else {
+        guard let number = argv.slice(at: index).integerValue else {
             replyError(message ?? ErrorReply.notInteger)
             return nil
         }
@@ -175,7 +175,7 @@ extension ClientSession {
     }
 
     func keys() {
-        let pattern = GlobPattern(argv[1].readableBytesView)
+        let pattern = GlobPattern(argv.slice(at: 1).readableBytesView)
         var matched: [[UInt8]] = []
         forEachEngineKey(in: keyspace) { key in
             if (pattern.matchesEverything || pattern.matches(key)) && isVisible(engineKey: key, in: keyspace) { matched.append(key) }
@@ -188,7 +188,7 @@ extension ClientSession {
 
     /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
     func scan() {
-        guard let cursor = Self.scanCursor(argv[1]) else {
+        guard let cursor = Self.scanCursor(argv.slice(at: 1)) else {
             replyError(ErrorReply.invalidCursor)
             return
         }
@@ -201,7 +201,7 @@ extension ClientSession {
                 replyError(ErrorReply.syntax)
                 return
             }
-            let option = argv[index], value = argv[index + 1]
+            let option = argv.slice(at: index), value = argv.slice(at: index + 1)
             if option.equalsIgnoringCase("MATCH") {
                 pattern = GlobPattern(value.readableBytesView)
             } else if option.equalsIgnoringCase("COUNT") {
@@ -268,7 +268,7 @@ extension ClientSession {
 
     /// FLUSHDB / FLUSHALL [ASYNC | SYNC]
     func flush(all: Bool) {
-        if argv.count > 2 || (argv.count == 2 && !argv[1].equalsIgnoringCase("ASYNC") && !argv[1].equalsIgnoringCase("SYNC")) {
+        if argv.count > 2 || (argv.count == 2 && !argv.slice(at: 1).equalsIgnoringCase("ASYNC") && !argv.slice(at: 1).equalsIgnoringCase("SYNC")) {
             replyError(ErrorReply.syntax)
             return
         }
@@ -303,7 +303,7 @@ extension ClientSession {
 
     /// OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP
     func object() throws(StoreError) {
-        let sub = argv[1]
+        let sub = argv.slice(at: 1)
         guard let spec = CommandTable.spec(named: "object|" + sub.text.lowercased()) else {
             replyError(ErrorReply.unknownSubcommand(sub.text, "object"))
             return
@@ -330,7 +330,7 @@ extension ClientSession {
             return
         }
         // As in Redis, a missing key is nil for every subcommand, before any other check.
-        guard let value = try lookup(argv[2])?.value else {
+        guard let value = try lookup(argv.slice(at: 2))?.value else {
             output.writeNull(protocolVersion)
             return
         }

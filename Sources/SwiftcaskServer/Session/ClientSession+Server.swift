@@ -12,7 +12,7 @@ extension ClientSession {
     }
 
     func config() {
-        let sub = argv[1]
+        let sub = argv.slice(at: 1)
         if sub.equalsIgnoringCase("GET") && argv.count >= 3 {
             configGet()
         } else if sub.equalsIgnoringCase("SET") && argv.count >= 4 {
@@ -63,12 +63,12 @@ extension ClientSession {
         }
         var updated = state.configuration.withLock { $0 }
         for pair in stride(from: 2, to: argv.count, by: 2) {
-            let name = argv[pair].text
+            let name = argv.slice(at: pair).text
             guard let parameter = ConfigParameter.named(name) else {
                 if let fixed = ConfigParameter.compatibilityValue(named: name) {
                     // Accepted when it changes nothing; anything else would be a silent no-op
                     // (a maxmemory that never evicts), so it is refused.
-                    if argv[pair + 1].text.lowercased() == fixed { continue }
+                    if argv.slice(at: pair + 1).text.lowercased() == fixed { continue }
                     replyError("ERR CONFIG SET failed (possibly related to argument '\(name.lowercased())') - not supported by swiftcask, which keeps it at '\(fixed)'")
                     return
                 }
@@ -80,7 +80,7 @@ extension ClientSession {
                 return
             }
             do {
-                try parameter.apply(argv[pair + 1].text, to: &updated)
+                try parameter.apply(argv.slice(at: pair + 1).text, to: &updated)
                 try updated.validate()
             } catch {
                 replyError("ERR CONFIG SET failed (possibly related to argument '\(parameter.name)') - \(error.description)")
@@ -143,11 +143,11 @@ extension ClientSession {
     }
 
     func slowlog() {
-        let sub = argv[1]
+        let sub = argv.slice(at: 1)
         if sub.equalsIgnoringCase("GET") && argv.count <= 3 {
             var count = 10
             if argv.count == 3 {
-                guard let number = argv[2].integerValue, number >= -1 else {
+                guard let number = argv.slice(at: 2).integerValue, number >= -1 else {
                     replyError("ERR count should be greater than or equal to -1")
                     return
                 }
@@ -186,9 +186,9 @@ extension ClientSession {
     /// FUNCTION FLUSH | LIST | STATS: there are never any functions; arguments are checked as
     /// Redis checks them.
     func function() {
-        let sub = argv[1]
+        let sub = argv.slice(at: 1)
         if sub.equalsIgnoringCase("FLUSH") && argv.count <= 3 {
-            guard argv.count == 2 || argv[2].equalsIgnoringCase("SYNC") || argv[2].equalsIgnoringCase("ASYNC") else {
+            guard argv.count == 2 || argv.slice(at: 2).equalsIgnoringCase("SYNC") || argv.slice(at: 2).equalsIgnoringCase("ASYNC") else {
                 replyError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
                 return
             }
@@ -211,9 +211,9 @@ extension ClientSession {
         var withCode = false, hasLibraryName = false
         var index = 2
         while index < argv.count {
-            if !withCode && argv[index].equalsIgnoringCase("WITHCODE") {
+            if !withCode && argv.slice(at: index).equalsIgnoringCase("WITHCODE") {
                 withCode = true
-            } else if !hasLibraryName && argv[index].equalsIgnoringCase("LIBRARYNAME") {
+            } else if !hasLibraryName && argv.slice(at: index).equalsIgnoringCase("LIBRARYNAME") {
                 guard index + 1 < argv.count else {
                     replyError("ERR library name argument was not given")
                     return
@@ -221,7 +221,7 @@ extension ClientSession {
                 hasLibraryName = true
                 index += 1
             } else {
-                replyError(ErrorReply.sanitized("ERR Unknown argument \(argv[index].text)"))
+                replyError(ErrorReply.sanitized("ERR Unknown argument \(argv.slice(at: index).text)"))
                 return
             }
             index += 1
@@ -231,9 +231,9 @@ extension ClientSession {
 
     /// SCRIPT FLUSH | EXISTS: there are never any scripts.
     func script() {
-        let sub = argv[1]
+        let sub = argv.slice(at: 1)
         if sub.equalsIgnoringCase("FLUSH") {
-            guard argv.count == 2 || (argv.count == 3 && (argv[2].equalsIgnoringCase("SYNC") || argv[2].equalsIgnoringCase("ASYNC"))) else {
+            guard argv.count == 2 || (argv.count == 3 && (argv.slice(at: 2).equalsIgnoringCase("SYNC") || argv.slice(at: 2).equalsIgnoringCase("ASYNC"))) else {
                 replyError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
                 return
             }

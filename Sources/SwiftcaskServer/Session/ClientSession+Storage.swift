@@ -107,10 +107,10 @@ extension ClientSession {
         state.touchWatched(keyspace: keyspace, key: key)
     }
 
-    /// `touch` for the key at `argv[index]`, sliced only when some client watches keys.
+    /// `touch` for the key at `argv.slice(at: index)`, sliced only when some client watches keys.
     func touchArgument(at index: Int) {
         guard state.watchedKeyCount.load(ordering: .relaxed) > 0 else { return }
-        state.touchWatched(keyspace: keyspace, key: argv[index])
+        state.touchWatched(keyspace: keyspace, key: argv.slice(at: index))
     }
 
     /// Engine limits checked before staging, with a clear reply.

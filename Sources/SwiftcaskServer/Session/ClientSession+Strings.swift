@@ -9,11 +9,11 @@ extension ClientSession {
 
     /// GET's reply for one key. Outside EXEC the value is copied once, from the engine straight
     /// into the output, under the store lock: no allocation, and no wait for the disk.
-    /// The key is `argv[index]`, read in place: a slice, or its `readableBytesView`, would
+    /// The key is `argv.slice(at: index)`, read in place: a slice, or its `readableBytesView`, would
     /// retain and release the frame.
     func replyValue(ofKeyAt index: Int) throws(StoreError) {
         guard overlay == nil else {
-            try replyValue(lookup(argv[index])?.value)
+            try replyValue(lookup(argv.slice(at: index))?.value)
             return
         }
         let found: Void? = try argv.withBytes(at: index) { keyBytes in
@@ -39,8 +39,8 @@ extension ClientSession {
 
     /// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL]
     func set() throws(StoreError) {
-        let key = argv[1]
-        let value = argv[2]
+        let key = argv.slice(at: 1)
+        let value = argv.slice(at: 2)
         guard checkSizes(key: key, valueLength: value.readableBytes) else { return }
         if argv.count == 3 {
             // The common case: no options, nothing to read first.
@@ -52,7 +52,7 @@ extension ClientSession {
         var expiryArgument: ExpiryArgument?
         var index = 3
         while index < argv.count {
-            let option = argv[index]
+            let option = argv.slice(at: index)
             if option.equalsIgnoringCase("NX") && !onlyIfPresent {
                 onlyIfAbsent = true
             } else if option.equalsIgnoringCase("XX") && !onlyIfAbsent {
@@ -101,9 +101,9 @@ extension ClientSession {
     /// The expiry option at `index`, if one is there and may follow `previous`: as in Redis,
     /// the same option may repeat (the last one counts) but two kinds may not mix.
     func parseExpiryArgument(at index: Int, after previous: ExpiryArgument?) -> ExpiryArgument? {
-        guard index + 1 < argv.count, let unit = Self.expiryUnit(argv[index]),
+        guard index + 1 < argv.count, let unit = Self.expiryUnit(argv.slice(at: index)),
               previous.map({ $0.unit == unit }) ?? true else { return nil }
-        return (unit, argv[index + 1])
+        return (unit, argv.slice(at: index + 1))
     }
 
     static func expiryUnit(_ option: ByteBuffer) -> ExpiryUnit? {
@@ -150,36 +150,36 @@ extension ClientSession {
     }
 
     func setNX() {
-        let key = argv[1]
-        guard checkSizes(key: key, valueLength: argv[2].readableBytes) else { return }
+        let key = argv.slice(at: 1)
+        guard checkSizes(key: key, valueLength: argv.slice(at: 2).readableBytes) else { return }
         if exists(key) {
             output.writeInteger(0)
             return
         }
-        stagePut(key, argv[2].readableBytesView, expiresAtMillis: nil)
+        stagePut(key, argv.slice(at: 2).readableBytesView, expiresAtMillis: nil)
         if commit() { output.writeInteger(1) }
     }
 
     /// SETEX / PSETEX key amount value
     func setEX(unitMillis: Int) {
-        let key = argv[1]
+        let key = argv.slice(at: 1)
         let command = unitMillis == 1000 ? "setex" : "psetex"
-        guard let deadline = expiryDeadline(argv[2], unit: unitMillis == 1000 ? .relativeSeconds : .relativeMillis, command: command),
-              checkSizes(key: key, valueLength: argv[3].readableBytes) else { return }
-        stagePut(key, argv[3].readableBytesView, expiresAtMillis: deadline)
+        guard let deadline = expiryDeadline(argv.slice(at: 2), unit: unitMillis == 1000 ? .relativeSeconds : .relativeMillis, command: command),
+              checkSizes(key: key, valueLength: argv.slice(at: 3).readableBytes) else { return }
+        stagePut(key, argv.slice(at: 3).readableBytesView, expiresAtMillis: deadline)
         if commit() { output.writeOK() }
     }
 
     func getSet() throws(StoreError) {
-        let key = argv[1]
-        guard checkSizes(key: key, valueLength: argv[2].readableBytes) else { return }
+        let key = argv.slice(at: 1)
+        guard checkSizes(key: key, valueLength: argv.slice(at: 2).readableBytes) else { return }
         let old = try lookup(key)?.value
-        stagePut(key, argv[2].readableBytesView, expiresAtMillis: nil)
+        stagePut(key, argv.slice(at: 2).readableBytesView, expiresAtMillis: nil)
         if commit() { replyValue(old) }
     }
 
     func getDel() throws(StoreError) {
-        let key = argv[1]
+        let key = argv.slice(at: 1)
         guard let old = try lookup(key)?.value else {
             replyValue(nil)
             return
@@ -190,12 +190,12 @@ extension ClientSession {
 
     /// GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]
     func getEx() throws(StoreError) {
-        let key = argv[1]
+        let key = argv.slice(at: 1)
         var expiryArgument: ExpiryArgument?
         var persist = false
         var index = 2
         while index < argv.count {
-            if argv[index].equalsIgnoringCase("PERSIST") && expiryArgument == nil {
+            if argv.slice(at: index).equalsIgnoringCase("PERSIST") && expiryArgument == nil {
                 persist = true
             } else if !persist, let found = parseExpiryArgument(at: index, after: expiryArgument) {
                 expiryArgument = found
@@ -239,38 +239,38 @@ extension ClientSession {
             return
         }
         for pair in stride(from: 1, to: argv.count, by: 2) {
-            guard checkSizes(key: argv[pair], valueLength: argv[pair + 1].readableBytes) else { return }
+            guard checkSizes(key: argv.slice(at: pair), valueLength: argv.slice(at: pair + 1).readableBytes) else { return }
         }
         if onlyIfNoneExist {
-            for pair in stride(from: 1, to: argv.count, by: 2) where exists(argv[pair]) {
+            for pair in stride(from: 1, to: argv.count, by: 2) where exists(argv.slice(at: pair)) {
                 output.writeInteger(0)
                 return
             }
         }
         for pair in stride(from: 1, to: argv.count, by: 2) {
-            stagePut(argv[pair], argv[pair + 1].readableBytesView, expiresAtMillis: nil)
+            stagePut(argv.slice(at: pair), argv.slice(at: pair + 1).readableBytesView, expiresAtMillis: nil)
         }
         guard commit() else { return }
         if onlyIfNoneExist { output.writeInteger(1) } else { output.writeOK() }
     }
 
     func append() throws(StoreError) {
-        let key = argv[1]
+        let key = argv.slice(at: 1)
         let current = try lookup(key)
         var value = current?.value ?? []
-        guard checkSizes(key: key, valueLength: value.count + argv[2].readableBytes) else { return }
-        value.append(contentsOf: argv[2].readableBytesView)
+        guard checkSizes(key: key, valueLength: value.count + argv.slice(at: 2).readableBytes) else { return }
+        value.append(contentsOf: argv.slice(at: 2).readableBytesView)
         stagePut(key, value, expiresAtMillis: current?.expiresAtMillis)
         if commit() { output.writeInteger(value.count) }
     }
 
     /// GETRANGE / SUBSTR key start end, with Redis's clamping of negative and large offsets.
     func getRange() throws(StoreError) {
-        guard var start = argv[2].integerValue, var end = argv[3].integerValue else {
+        guard var start = argv.slice(at: 2).integerValue, var end = argv.slice(at: 3).integerValue else {
             replyError(ErrorReply.notInteger)
             return
         }
-        let value = try lookup(argv[1])?.value ?? []
+        let value = try lookup(argv.slice(at: 1))?.value ?? []
         let length = value.count
         if start < 0 && end < 0 && start > end {
             output.writeBulk([])
@@ -289,8 +289,8 @@ extension ClientSession {
     }
 
     func setRange() throws(StoreError) {
-        let key = argv[1]
-        guard let offset = argv[2].integerValue else {
+        let key = argv.slice(at: 1)
+        guard let offset = argv.slice(at: 2).integerValue else {
             replyError(ErrorReply.notInteger)
             return
         }
@@ -298,7 +298,7 @@ extension ClientSession {
             replyError(ErrorReply.offsetOutOfRange)
             return
         }
-        let patch = argv[3]
+        let patch = argv.slice(at: 3)
         let current = try lookup(key)
         if patch.readableBytes == 0 {
             output.writeInteger(current?.value.count ?? 0)
@@ -320,7 +320,7 @@ extension ClientSession {
 
     /// INCRBY / DECRBY: the increment comes from the third argument.
     func incrementBy(argumentSign: Int) throws(StoreError) {
-        guard let amount = argv[2].integerValue else {
+        guard let amount = argv.slice(at: 2).integerValue else {
             replyError(ErrorReply.notInteger)
             return
         }
@@ -340,7 +340,7 @@ extension ClientSession {
     /// The key is read in place (`argv.withBytes`): a slice cost retains and releases of the frame.
     func incrementBy(_ amount: Int) throws(StoreError) {
         guard checkSizes(keyLength: argv.length(at: 1), valueLength: 0) else { return }
-        guard overlay == nil else { return try incrementStaged(argv[1], by: amount) }
+        guard overlay == nil else { return try incrementStaged(argv.slice(at: 1), by: amount) }
         var outcome = IncrementOutcome.notInteger
         let ticket = try argv.withBytes(at: 1) { keyBytes in
             Result { () throws(StoreError) in
@@ -423,8 +423,8 @@ extension ClientSession {
     }
 
     func incrementByFloat() throws(StoreError) {
-        let key = argv[1]
-        guard let amount = LongDouble.parse(argv[2].readableBytesView) else {
+        let key = argv.slice(at: 1)
+        guard let amount = LongDouble.parse(argv.slice(at: 2).readableBytesView) else {
             replyError(ErrorReply.notFloat)
             return
         }

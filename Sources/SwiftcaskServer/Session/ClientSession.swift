@@ -168,7 +168,7 @@ final class ClientSession {
 
     private func rejectUnknown() {
         if transaction != nil { transaction!.hasErrors = true }
-        let name = argv[0].text
+        let name = argv.slice(at: 0).text
         if Self.otherTypeCommands.contains(name.lowercased()) {
             replyError(ErrorReply.unsupportedType(name.lowercased()))
         } else {
@@ -236,14 +236,14 @@ final class ClientSession {
     }
 
     func replyWrongArity() {
-        replyError(ErrorReply.wrongArity(argv[0].text.lowercased()))
+        replyError(ErrorReply.wrongArity(argv.slice(at: 0).text.lowercased()))
     }
 
     /// A container's subcommand that its command did not serve, told apart as Redis does: a
     /// syntax error of the subcommand when it exists, else an unknown subcommand. (A count the
     /// subcommand's table arity refuses never gets here: `run` rejects it first.)
     func replySubcommandRejected(container: String) {
-        let sub = argv[1].text
+        let sub = argv.slice(at: 1).text
         if CommandTable.spec(named: container + "|" + sub.lowercased()) != nil {
             replyError(ErrorReply.subcommandSyntax(sub, container))
         } else {
