@@ -158,15 +158,22 @@ extension StoreCore {
         recordsWritten += 1
 
         // The key checks are closure literals passed straight down: a closure stored in a local
-        // first captured `self` with a retain per record.
+        // first captured `self` with a retain per record. Even so, capturing `self` retained it
+        // for the call (an atomic contended with the committer thread); `core` is borrowed
+        // instead, which the caller's own reference makes safe.
+        let core = Unmanaged.passUnretained(self)
         let previous: KeydirEntry?
         if flags.contains(.tombstone) {
-            previous = keydir.remove(hash: hash) { self.entry($0, holds: key, keyspace: keyspace) }
+            previous = keydir.remove(hash: hash) { candidate in
+                core._withUnsafeGuaranteedRef { $0.entry(candidate, holds: key, keyspace: keyspace) }
+            }
             active.unsafelyUnwrapped.deadBytes += length
             countIndexChange(removed: previous, added: nil, keyspace: keyspace)
         } else {
             let entry = KeydirEntry(hash: hash, segmentID: active.unsafelyUnwrapped.id, offset: UInt32(offset), valueLength: value.count, hasExpiry: expiresAtMillis != 0)
-            previous = keydir.upsert(entry) { self.entry($0, holds: key, keyspace: keyspace) }
+            previous = keydir.upsert(entry) { candidate in
+                core._withUnsafeGuaranteedRef { $0.entry(candidate, holds: key, keyspace: keyspace) }
+            }
             countIndexChange(removed: previous, added: entry, keyspace: keyspace)
         }
         if let previous { markDead(previous, keyLength: key.count) }
