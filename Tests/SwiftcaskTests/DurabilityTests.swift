@@ -89,6 +89,36 @@ import Testing
         try store.close()
     }
 
+    /// `putDeferred`: visible at once, not synced by the call itself (`.always` rounds are led or
+    /// asked for), durable once `whenDurable` says so; limits checked at the boundary.
+    @Test(arguments: allBackends)
+    func deferredPutIsVisibleAtOnceAndDurableWhenReported(backend: IOBackendChoice) async throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(directory: directory.path, options: testOptions(backend: backend, durability: .always))
+        let ticket = try Array("key".utf8).withUnsafeBytes { key in
+            try Array("value".utf8).withUnsafeBytes { value in try store.putDeferred(key: key, value: value, expiresAtMillis: nil) }
+        }
+        #expect(try store.get("key") == bytes("value"))
+        #expect(store.statistics.syncs == 0, "the deferred put did not fsync on the caller's thread")
+        try await store.waitUntilDurable(ticket)
+        #expect(store.statistics.syncs >= 1)
+
+        let keyAtLimit = [UInt8](repeating: 0x6B, count: Limits.keyBytesMax)
+        _ = try keyAtLimit.withUnsafeBytes { key in try store.putDeferred(key: key, value: UnsafeRawBufferPointer(start: nil, count: 0)) }
+        let keyPastLimit = [UInt8](repeating: 0x6B, count: Limits.keyBytesMax + 1)
+        let keyError = #expect(throws: StoreError.self) {
+            try keyPastLimit.withUnsafeBytes { key in try store.putDeferred(key: key, value: UnsafeRawBufferPointer(start: nil, count: 0)) }
+        }
+        #expect(keyError?.code == .keyTooLarge)
+        try store.close()
+
+        let reopened = try Store(directory: directory.path, options: testOptions(backend: backend))
+        #expect(try reopened.get("key") == bytes("value"))
+        #expect(try reopened.get(keyAtLimit) == [])
+        #expect(try reopened.get(keyPastLimit) == nil)
+        try reopened.close()
+    }
+
     /// A server's writer (deferred writes, `.always`) that rotates into new segments never
     /// syncs anything on its own thread: each new segment's header and directory entry are
     /// synced by the committer's round, before the segment's records are acknowledged.

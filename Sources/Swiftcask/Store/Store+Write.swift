@@ -27,6 +27,16 @@ extension Store {
         }
     }
 
+    /// `put` without waiting for the disk, whatever the durability mode: for event loops that
+    /// must not block. Pass the ticket to `whenDurable` before acknowledging.
+    public func putDeferred(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, expiresAtMillis: Int64? = nil, in keyspace: Keyspace = .default) throws(StoreError) -> CommitTicket {
+        try Limits.checkKey(key.count)
+        try Limits.checkValue(value.count)
+        return try core.monitor.withLock { () throws(StoreError) -> CommitTicket in
+            try core.put(key: key, value: value, expiresAtMillis: expiresAtMillis ?? 0, keyspace: keyspace.rawValue)
+        }
+    }
+
     /// Deletes a key; returns whether it was present (a tombstone is written only then).
     @inlinable @discardableResult
     public func delete<Key: Collection<UInt8>>(_ key: Key, in keyspace: Keyspace = .default) throws(StoreError) -> Bool {

@@ -51,6 +51,18 @@ struct CommandArguments: RandomAccessCollection {
         self[index]
     }
 
+    /// `withBytes(at:)` for two arguments at once (a key and its value): nesting two calls
+    /// would be two overlapping mutating accesses.
+    @inline(__always)
+    mutating func withBytes<Result>(at first: Int, and second: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Result) -> Result {
+        precondition(first < count && second < count, "argument index out of range")
+        let (firstSpan, secondSpan) = (spans[first], spans[second])
+        return frame.withUnsafeReadableBytes { bytes in
+            body(UnsafeRawBufferPointer(rebasing: bytes[firstSpan.offset..<(firstSpan.offset + firstSpan.length)]),
+                 UnsafeRawBufferPointer(rebasing: bytes[secondSpan.offset..<(secondSpan.offset + secondSpan.length)]))
+        }
+    }
+
     /// The byte length of argument `index`, without making a slice.
     func length(at index: Int) -> Int {
         precondition(index < count, "argument index out of range")

@@ -61,6 +61,19 @@ extension ClientSession {
         touch(key, in: keyspace)
     }
 
+    /// `stagePut` of the value at `argv[valueIndex]` under the key at `argv[keyIndex]`, no
+    /// expiry; outside EXEC the bytes go from the frame into the batch without slices (MSET).
+    func stagePutArguments(keyAt keyIndex: Int, valueAt valueIndex: Int) {
+        guard overlay == nil else {
+            return stagePut(argv.slice(at: keyIndex), argv.slice(at: valueIndex).readableBytesView, expiresAtMillis: nil)
+        }
+        let keyspace = self.keyspace
+        argv.withBytes(at: keyIndex, and: valueIndex) { key, value in
+            batch.put(key, value, expiresAtMillis: nil, in: keyspace)
+        }
+        touchArgument(at: keyIndex)
+    }
+
     func stageDelete(_ key: ByteBuffer, in keyspace: Keyspace? = nil) {
         let keyspace = keyspace ?? self.keyspace
         if overlay != nil {
@@ -96,6 +109,25 @@ extension ClientSession {
             pendingTicket = result.ticket
             return true
         } catch {
+            replyError("ERR \(error.description)")
+            return false
+        }
+    }
+
+    /// Writes the value at `argv[valueIndex]` under the key at `argv[keyIndex]` straight from
+    /// the frame: no batch and no slices, for SET without options outside EXEC. On failure
+    /// replies the engine's error and returns false.
+    func putArguments(keyAt keyIndex: Int, valueAt valueIndex: Int) -> Bool {
+        let keyspace = self.keyspace
+        let written = argv.withBytes(at: keyIndex, and: valueIndex) { key, value in
+            Result { () throws(StoreError) in try store.putDeferred(key: key, value: value, in: keyspace) }
+        }
+        switch written {
+        case .success(let ticket):
+            pendingTicket = ticket
+            touchArgument(at: keyIndex)
+            return true
+        case .failure(let error):
             replyError("ERR \(error.description)")
             return false
         }

@@ -39,11 +39,15 @@ extension ClientSession {
 
     /// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL]
     func set() throws(StoreError) {
+        guard checkSizes(keyLength: argv.length(at: 1), valueLength: argv.length(at: 2)) else { return }
+        if argv.count == 3 && overlay == nil {
+            // The common case: no options, nothing to read first, written from the frame.
+            if putArguments(keyAt: 1, valueAt: 2) { output.writeOK() }
+            return
+        }
         let key = argv.slice(at: 1)
         let value = argv.slice(at: 2)
-        guard checkSizes(key: key, valueLength: value.readableBytes) else { return }
         if argv.count == 3 {
-            // The common case: no options, nothing to read first.
             stagePut(key, value.readableBytesView, expiresAtMillis: nil)
             if commit() { output.writeOK() }
             return
@@ -239,7 +243,7 @@ extension ClientSession {
             return
         }
         for pair in stride(from: 1, to: argv.count, by: 2) {
-            guard checkSizes(key: argv.slice(at: pair), valueLength: argv.slice(at: pair + 1).readableBytes) else { return }
+            guard checkSizes(keyLength: argv.length(at: pair), valueLength: argv.length(at: pair + 1)) else { return }
         }
         if onlyIfNoneExist {
             for pair in stride(from: 1, to: argv.count, by: 2) where exists(argv.slice(at: pair)) {
@@ -248,7 +252,7 @@ extension ClientSession {
             }
         }
         for pair in stride(from: 1, to: argv.count, by: 2) {
-            stagePut(argv.slice(at: pair), argv.slice(at: pair + 1).readableBytesView, expiresAtMillis: nil)
+            stagePutArguments(keyAt: pair, valueAt: pair + 1)
         }
         guard commit() else { return }
         if onlyIfNoneExist { output.writeInteger(1) } else { output.writeOK() }
