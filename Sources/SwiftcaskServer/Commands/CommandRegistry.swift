@@ -31,8 +31,11 @@ final class CommandRegistry: Sendable {
     let specs: [CommandSpec]
     /// Index in `specs` of each subcommand, by its full lower-case name (`config|get`).
     private let subcommandIndices: [String: Int]
-    /// Each entry's name in lower case.
-    private let names: [[UInt8]]
+    /// Each entry's name in lower case, in slots of `nameBytesMax` bytes, and its length: one
+    /// flat array, as taking a name out of an array of arrays cost a retain and a release
+    /// per command.
+    private let nameBytes: [UInt8]
+    private let nameLengths: [Int]
     private let slots: [Int16]
 
     init() {
@@ -47,7 +50,10 @@ final class CommandRegistry: Sendable {
             Entry(id: command.0, index: index, arity: command.1.arity, flags: command.1.flags,
                   hasSubcommands: !CommandTable.subcommands(of: command.1.name).isEmpty)
         }
-        names = commands.map { Array($0.name.utf8) }
+        let names = commands.map { Array($0.name.utf8) }
+        precondition(names.allSatisfy { $0.count <= Self.nameBytesMax }, "a command name longer than nameBytesMax")
+        nameBytes = names.flatMap { $0 + [UInt8](repeating: 0, count: Self.nameBytesMax - $0.count) }
+        nameLengths = names.map(\.count)
         precondition(entries.count * 4 <= Self.slotCount)
         var slots = [Int16](repeating: -1, count: Self.slotCount)
         for (index, name) in names.enumerated() {
@@ -75,7 +81,7 @@ final class CommandRegistry: Sendable {
         for _ in 0..<Self.slotCount {
             let index = Int(slots[slot])
             if index < 0 { return nil }
-            if names[index].count == bytes.count && Self.equalsIgnoringCase(bytes, names[index]) { return entries[index] }
+            if nameLengths[index] == bytes.count && equalsIgnoringCase(bytes, nameAt: index) { return entries[index] }
             slot = (slot + 1) & (Self.slotCount - 1)
         }
         return nil
@@ -92,8 +98,12 @@ final class CommandRegistry: Sendable {
         return Int(truncatingIfNeeded: hash)
     }
 
-    private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lower: [UInt8]) -> Bool {
-        for index in 0..<bytes.count where lowercased(bytes[index]) != lower[index] { return false }
-        return true
+    /// Whether `bytes`, in any case, spell the name of entry `nameIndex` (of the same length).
+    private func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, nameAt nameIndex: Int) -> Bool {
+        nameBytes.withUnsafeBufferPointer { names in
+            let name = nameIndex * Self.nameBytesMax
+            for index in 0..<bytes.count where Self.lowercased(bytes[index]) != names[name + index] { return false }
+            return true
+        }
     }
 }
