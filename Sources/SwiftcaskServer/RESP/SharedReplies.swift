@@ -20,8 +20,10 @@ enum SharedReplies {
     struct Table {
         static let slotBytes = 16
         private let slots: UnsafeMutableRawPointer
+        private let count: Int
 
         init(count: Int, _ reply: (Int) -> String) {
+            self.count = count
             // Never deallocated: the tables are process-wide constants.
             slots = UnsafeMutableRawPointer.allocate(byteCount: count * Self.slotBytes, alignment: Self.slotBytes)
             for index in 0..<count {
@@ -33,9 +35,11 @@ enum SharedReplies {
             }
         }
 
-        /// The bytes of reply `index` (the caller keeps `index` below the table's count).
+        /// The bytes of reply `index`; the caller keeps `index` below the table's count (checked:
+        /// past either end would read memory that is not the table's).
         @inline(__always)
         subscript(index: Int) -> UnsafeRawBufferPointer {
+            precondition(index >= 0 && index < count, "shared reply index out of range")
             let slot = UnsafeRawPointer(slots + index * Self.slotBytes)
             return UnsafeRawBufferPointer(start: slot + 1, count: Int(slot.load(as: UInt8.self)))
         }
