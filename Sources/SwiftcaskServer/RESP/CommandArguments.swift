@@ -58,8 +58,7 @@ struct CommandArguments: RandomAccessCollection {
         precondition(first < count && second < count, "argument index out of range")
         let (firstSpan, secondSpan) = (spans[first], spans[second])
         return frame.withUnsafeReadableBytes { bytes in
-            body(UnsafeRawBufferPointer(rebasing: bytes[firstSpan.offset..<(firstSpan.offset + firstSpan.length)]),
-                 UnsafeRawBufferPointer(rebasing: bytes[secondSpan.offset..<(secondSpan.offset + secondSpan.length)]))
+            body(Self.bytes(of: firstSpan, in: bytes), Self.bytes(of: secondSpan, in: bytes))
         }
     }
 
@@ -76,7 +75,13 @@ struct CommandArguments: RandomAccessCollection {
         precondition(index < count, "argument index out of range")
         let span = spans[index]
         return frame.withUnsafeReadableBytes { bytes in
-            body(UnsafeRawBufferPointer(rebasing: bytes[span.offset..<(span.offset + span.length)]))
+            body(Self.bytes(of: span, in: bytes))
         }
+    }
+
+    /// The bytes of an argument's span within the frame's readable bytes.
+    @inline(__always)
+    private static func bytes(of span: (offset: Int, length: Int), in frame: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: frame[span.offset..<(span.offset + span.length)])
     }
 }

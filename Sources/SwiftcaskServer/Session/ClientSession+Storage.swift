@@ -114,10 +114,14 @@ extension ClientSession {
         }
     }
 
-    /// Writes the value at `argv[valueIndex]` under the key at `argv[keyIndex]` straight from
-    /// the frame: no batch and no slices, for SET without options outside EXEC. On failure
-    /// replies the engine's error and returns false.
+    /// Writes the value at `argv[valueIndex]` under the key at `argv[keyIndex]`, no expiry (SET
+    /// without options). Outside EXEC straight from the frame: no batch and no slices; inside,
+    /// staged like every write. On failure replies the engine's error and returns false.
     func putArguments(keyAt keyIndex: Int, valueAt valueIndex: Int) -> Bool {
+        guard overlay == nil else {
+            stagePutArguments(keyAt: keyIndex, valueAt: valueIndex)
+            return true
+        }
         let keyspace = self.keyspace
         let written = argv.withBytes(at: keyIndex, and: valueIndex) { key, value in
             Result { () throws(StoreError) in try store.putDeferred(key: key, value: value, in: keyspace) }

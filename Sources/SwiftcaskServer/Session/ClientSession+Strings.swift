@@ -40,18 +40,13 @@ extension ClientSession {
     /// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL]
     func set() throws(StoreError) {
         guard checkSizes(keyLength: argv.length(at: 1), valueLength: argv.length(at: 2)) else { return }
-        if argv.count == 3 && overlay == nil {
-            // The common case: no options, nothing to read first, written from the frame.
+        if argv.count == 3 {
+            // The common case: no options, nothing to read first.
             if putArguments(keyAt: 1, valueAt: 2) { output.writeOK() }
             return
         }
         let key = argv.slice(at: 1)
         let value = argv.slice(at: 2)
-        if argv.count == 3 {
-            stagePut(key, value.readableBytesView, expiresAtMillis: nil)
-            if commit() { output.writeOK() }
-            return
-        }
         var onlyIfAbsent = false, onlyIfPresent = false, returnOld = false, keepTTL = false
         var expiryArgument: ExpiryArgument?
         var index = 3
