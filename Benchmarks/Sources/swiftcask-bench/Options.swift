@@ -15,6 +15,8 @@ struct BenchOptions {
     /// Parent of the fresh per-run directories; the default lives on /tmp's filesystem.
     var parentDirectory = "/tmp"
     var backend: IOBackendChoice = .automatic
+    /// Segment size in MiB; nil keeps the engine's default (`StoreOptions.segmentBytes`).
+    var segmentMebibytes: Int?
     /// Durability of the durable fill: `.always` waits in `write(batch)` for the covering
     /// fdatasync; `.everysec` / `.no` call `store.sync()` after every batch instead.
     var durability: Durability = .always
@@ -34,7 +36,7 @@ struct BenchOptions {
     static let prefetchGroupKeys = 16
 
     enum Phase: String, CaseIterable {
-        case fill, durable, pipelined, gets, prefetched, borrows, reopen, mallocs, merge
+        case fill, durable, pipelined, gets, prefetched, borrows, lends, reopen, mallocs, merge
     }
 
     static let usage = """
@@ -46,9 +48,10 @@ struct BenchOptions {
           --in-flight N       pipelined durable fill: batches awaiting their fdatasync (default 16)
           --dir PATH          parent of the fresh store directories (default /tmp)
           --backend B         automatic | io_uring | posix (default automatic)
+          --segment-mb N      segment size in MiB (default: the engine's, 64)
           --durability D      durable fill: always (write waits for fdatasync) | everysec | no
                               (the last two call store.sync() after every batch); default always
-          --phases LIST       comma-separated subset of fill,durable,pipelined,gets,prefetched,borrows,reopen,mallocs,merge
+          --phases LIST       comma-separated subset of fill,durable,pipelined,gets,prefetched,borrows,lends,reopen,mallocs,merge
                       (merge: fill, overwrite every key, then time one merge of the half-dead store)
           --malloc-ops N      operations per malloc-count probe (default 100000)
           --sample-every N    time every N-th operation for percentiles (default 8)
@@ -83,6 +86,7 @@ struct BenchOptions {
             case "--batch": options.batchSize = try count(argument)
             case "--in-flight": options.batchesInFlight = try count(argument)
             case "--dir": options.parentDirectory = try value(argument)
+            case "--segment-mb": options.segmentMebibytes = try count(argument)
             case "--backend":
                 let text = try value(argument)
                 guard let choice = IOBackendChoice(rawValue: text) else {
@@ -122,7 +126,7 @@ struct BenchOptions {
 
     /// Reads and the read-phase phases need a filled store.
     var needsFilledStore: Bool {
-        !phases.isDisjoint(with: [.fill, .gets, .borrows, .reopen, .mallocs])
+        !phases.isDisjoint(with: [.fill, .gets, .borrows, .lends, .reopen, .mallocs])
     }
 }
 

@@ -43,6 +43,7 @@ struct RunFigures {
     var gets: PhaseRun?
     var prefetchedGets: PhaseRun?
     var borrows: PhaseRun?
+    var lends: PhaseRun?
     var reopen: PhaseRun?
     /// Reopen after deleting the hint files: every segment scanned and CRC-checked.
     var reopenScan: PhaseRun?
@@ -81,6 +82,7 @@ struct PhaseRunner {
         var storeOptions = StoreOptions()
         storeOptions.durability = durability
         storeOptions.ioBackend = options.backend
+        if let mebibytes = options.segmentMebibytes { storeOptions.segmentBytes = mebibytes << 20 }
         storeOptions.logger.logLevel = .warning
         return storeOptions
     }
@@ -237,27 +239,43 @@ struct PhaseRunner {
         return PhaseRun(operations: count, seconds: seconds, payloadBytes: count * payloadBytesPerOperation, p50Micros: nil, p99Micros: nil)
     }
 
-    /// Random zero-copy reads (`withValue`): the body reads one byte of the lent value.
-    mutating func borrows(_ store: Store, count: Int, keySpace: Int? = nil) throws -> PhaseRun {
+    /// The two zero-copy reads of the engine's API.
+    enum ZeroCopyRead: String {
+        /// `withValue`: the value is lent from the map after the store lock is released (the
+        /// segment is retained meanwhile), so the body may call the store.
+        case borrow
+        /// `withValueLocked`: the value is lent with the store lock held; the body only copies.
+        case lend
+    }
+
+    /// Random zero-copy reads: the body reads one byte of the lent value.
+    mutating func zeroCopyReads(_ store: Store, _ read: ZeroCopyRead, count: Int, keySpace: Int? = nil) throws -> PhaseRun {
         let keySpace = keySpace ?? workload.keyCount
         var samples = LatencySamples(capacity: count / options.latencySampleEvery + 1)
         let every = options.latencySampleEvery
         var found = 0
         var touched = 0
+        // One call site per API, so each loop is specialised for its closure.
+        func readOne(_ key: UnsafeRawBufferPointer) throws -> Int {
+            switch read {
+            case .borrow: try store.withValue(forKey: key) { value -> Int in touched &+= Int(value[0]); return value.count } ?? 0
+            case .lend: try store.withValueLocked(forKey: key) { value -> Int in touched &+= Int(value[0]); return value.count } ?? 0
+            }
+        }
         let start = monotonicNanos()
         for step in 0..<count {
             let key = keySpace == workload.keyCount ? workload.readKey(step) : workload.key(Int(workload.readOrder[step % workload.keyCount]) % keySpace)
             if step % every == 0 {
                 let before = monotonicNanos()
-                let length = try store.withValue(forKey: key) { value -> Int in touched &+= Int(value[0]); return value.count }
+                let length = try readOne(key)
                 samples.record(monotonicNanos() - before)
-                found &+= length ?? 0
+                found &+= length
             } else {
-                found &+= try store.withValue(forKey: key) { value -> Int in touched &+= Int(value[0]); return value.count } ?? 0
+                found &+= try readOne(key)
             }
         }
         let seconds = Double(monotonicNanos() - start) / 1e9
-        guard found == count * Workload.valueBytes else { throw BenchFailure("borrows found \(found / Workload.valueBytes) of \(count) values") }
+        guard found == count * Workload.valueBytes else { throw BenchFailure("\(read.rawValue)s found \(found / Workload.valueBytes) of \(count) values") }
         checksum &+= found &+ touched
         let percentiles = samples.percentileMicros([0.5, 0.99])
         return PhaseRun(operations: count, seconds: seconds, payloadBytes: count * payloadBytesPerOperation,
@@ -286,6 +304,11 @@ struct PhaseRunner {
             let borrow = try MallocProbe.measure("withValue (borrow)", operations: operations) {
                 for step in 0..<operations {
                     sink &+= try store.withValue(forKey: workload.readKey(step)) { $0.count } ?? 0
+                }
+            }
+            let lend = try MallocProbe.measure("withValueLocked (lend)", operations: operations) {
+                for step in 0..<operations {
+                    sink &+= try store.withValueLocked(forKey: workload.readKey(step)) { $0.count } ?? 0
                 }
             }
             let contains = MallocProbe.measure("contains", operations: operations) {
@@ -321,7 +344,7 @@ struct PhaseRunner {
                 }
             }
             if pass == 1 {
-                probes += [put, get, borrow, contains, batched]
+                probes += [put, get, borrow, lend, contains, batched]
                 if let durable { probes.append(durable) }
             }
         }

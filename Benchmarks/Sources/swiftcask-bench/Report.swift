@@ -70,6 +70,7 @@ struct Report {
         if let pipelined = figures.pipelined { parts.append("pipelined \(rate(pipelined.operationsPerSecond))") }
         if let gets = figures.gets { parts.append("gets \(rate(gets.operationsPerSecond))") }
         if let borrows = figures.borrows { parts.append("borrows \(rate(borrows.operationsPerSecond))") }
+        if let lends = figures.lends { parts.append("lends \(rate(lends.operationsPerSecond))") }
         if let reopen = figures.reopen { parts.append(String(format: "reopen %.3f s (cpu %.3f s)", reopen.seconds, figures.reopenCPUSeconds ?? 0)) }
         if let scan = figures.reopenScan { parts.append(String(format: "full scan %.3f s (cpu %.3f s)", scan.seconds, figures.reopenScanCPUSeconds ?? 0)) }
         if let merge = figures.merge { parts.append(String(format: "merge %.3f s (cpu %.3f s)", merge.seconds, figures.mergeCPUSeconds ?? 0)) }
@@ -93,6 +94,7 @@ struct Report {
         add("random get (copy)", runs.map(\.gets), .atLeast(opsPerSecond: Self.readTarget, "≥ 3.0M/s"))
         add("random get, \(BenchOptions.prefetchGroupKeys) prefetched", runs.map(\.prefetchedGets), nil)
         add("random withValue (borrow)", runs.map(\.borrows), .atLeast(opsPerSecond: Self.readTarget, "≥ 3.0M/s"))
+        add("random withValueLocked (lend)", runs.map(\.lends), .atLeast(opsPerSecond: Self.readTarget, "≥ 3.0M/s"))
         add("reopen (with hint files)", runs.map(\.reopen), nil)
         add("reopen (no hints: full scan)", runs.map(\.reopenScan), nil)
         add("merge (records copied)", runs.map(\.merge), nil)
@@ -173,6 +175,7 @@ struct Report {
         row("read_p99_us", figures.gets?.p99Micros)
         row("prefetched_read_ops_per_sec", figures.prefetchedGets?.operationsPerSecond)
         row("borrow_ops_per_sec", figures.borrows?.operationsPerSecond)
+        row("lend_ops_per_sec", figures.lends?.operationsPerSecond)
         row("reopen_seconds", figures.reopen?.seconds)
         row("reopen_scan_seconds", figures.reopenScan?.seconds)
         row("reopen_cpu_seconds", figures.reopenCPUSeconds)
@@ -199,6 +202,7 @@ struct Report {
             case let name where name.hasPrefix("durable"): key = "durable_ops_per_sec"
             case let name where name.hasPrefix("random get,"): key = "prefetched_read_ops_per_sec"
             case let name where name.hasPrefix("random get"): key = "read_ops_per_sec"
+            case let name where name.hasPrefix("random withValueLocked"): key = "lend_ops_per_sec"
             case let name where name.hasPrefix("random withValue"): key = "borrow_ops_per_sec"
             case let name where name.hasPrefix("reopen (no hints"):
                 print("swiftcask,median,reopen_scan_seconds,\(String(format: "%.6g", summary.seconds))")

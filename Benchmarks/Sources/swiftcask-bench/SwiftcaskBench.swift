@@ -49,7 +49,8 @@ struct SwiftcaskBench {
                 let store = try Store(directory: directory, options: runner.storeOptions(durability: .no))
                 _ = try runner.fill(store, keyCount: warmupKeys)
                 _ = try runner.gets(store, count: warmupKeys, keySpace: warmupKeys)
-                _ = try runner.borrows(store, count: warmupKeys, keySpace: warmupKeys)
+                _ = try runner.zeroCopyReads(store, .borrow, count: warmupKeys, keySpace: warmupKeys)
+                _ = try runner.zeroCopyReads(store, .lend, count: warmupKeys, keySpace: warmupKeys)
                 try store.close()
             }
             try FileManager.default.removeItem(atPath: directory)
@@ -180,7 +181,11 @@ struct SwiftcaskBench {
         }
         if options.phases.contains(.borrows) {
             report.progress("run \(run): \(options.readCount) random borrows")
-            figures.borrows = try runner.borrows(store, count: options.readCount)
+            figures.borrows = try runner.zeroCopyReads(store, .borrow, count: options.readCount)
+        }
+        if options.phases.contains(.lends) {
+            report.progress("run \(run): \(options.readCount) random lends")
+            figures.lends = try runner.zeroCopyReads(store, .lend, count: options.readCount)
         }
         if options.phases.contains(.mallocs) && run == 1 {
             report.progress("run \(run): malloc probes")

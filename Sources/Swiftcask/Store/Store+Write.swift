@@ -19,21 +19,27 @@ extension Store {
 
     /// The put every other form ends in.
     public func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, expiresAtMillis: Int64? = nil, in keyspace: Keyspace = .default) throws(StoreError) {
-        try Limits.checkKey(key.count)
-        try Limits.checkValue(value.count)
-        try core.monitor.withLock { () throws(StoreError) in
-            let ticket = try core.put(key: key, value: value, expiresAtMillis: expiresAtMillis ?? 0, keyspace: keyspace.rawValue)
-            if core.options.durability == .always { try core.waitUntilDurable(ticket.position) }
-        }
+        _ = try appendPut(key, value, expiresAtMillis, keyspace, waitingForDurability: true)
     }
 
     /// `put` without waiting for the disk, whatever the durability mode: for event loops that
     /// must not block. Pass the ticket to `whenDurable` before acknowledging.
     public func putDeferred(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, expiresAtMillis: Int64? = nil, in keyspace: Keyspace = .default) throws(StoreError) -> CommitTicket {
+        try appendPut(key, value, expiresAtMillis, keyspace, waitingForDurability: false)
+    }
+
+    /// Checks the limits and appends the record; with `waitingForDurability` under `.always`,
+    /// returns only after the fdatasync that covers it.
+    @inline(__always)
+    private func appendPut(
+        _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, _ expiresAtMillis: Int64?, _ keyspace: Keyspace, waitingForDurability: Bool
+    ) throws(StoreError) -> CommitTicket {
         try Limits.checkKey(key.count)
         try Limits.checkValue(value.count)
         return try core.monitor.withLock { () throws(StoreError) -> CommitTicket in
-            try core.put(key: key, value: value, expiresAtMillis: expiresAtMillis ?? 0, keyspace: keyspace.rawValue)
+            let ticket = try core.put(key: key, value: value, expiresAtMillis: expiresAtMillis ?? 0, keyspace: keyspace.rawValue)
+            if waitingForDurability && core.options.durability == .always { try core.waitUntilDurable(ticket.position) }
+            return ticket
         }
     }
 

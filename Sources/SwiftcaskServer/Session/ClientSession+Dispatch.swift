@@ -5,7 +5,7 @@ extension ClientSession {
     /// Runs a command. A value the engine cannot read (it fails its CRC check) makes the
     /// command's reply an error; it never reads as a missing key.
     func dispatchReportingDamage(_ id: CommandID) {
-        do { try dispatch(id) } catch { replyError("ERR \(error.message)") }
+        do { try dispatch(id) } catch { replyStoreFailure(error) }
     }
 
     private func dispatch(_ id: CommandID) throws(StoreError) {

@@ -29,7 +29,7 @@ extension ClientSession {
             // The engine counts repeated keys once, like Redis.
             output.writeInteger(result.deletedCount)
         } catch {
-            replyError("ERR \(error.description)")
+            replyStoreFailure(error)
         }
     }
 
@@ -161,7 +161,7 @@ extension ClientSession {
             do {
                 pendingTicket = try store.writeDeferred(record).ticket
             } catch {
-                replyError("ERR \(error.description)")
+                replyStoreFailure(error)
                 return
             }
         }
@@ -283,7 +283,7 @@ extension ClientSession {
                     // Not `removeAll`: with appendfsync always it would wait for the fsync on the event loop.
                     pendingTicket = try store.removeAllDeferred(in: target)
                 } catch {
-                    replyError("ERR \(error.description)")
+                    replyStoreFailure(error)
                     return
                 }
             }

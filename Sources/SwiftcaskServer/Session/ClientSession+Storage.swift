@@ -109,7 +109,7 @@ extension ClientSession {
             pendingTicket = result.ticket
             return true
         } catch {
-            replyError("ERR \(error.description)")
+            replyStoreFailure(error)
             return false
         }
     }
@@ -132,7 +132,7 @@ extension ClientSession {
             touchArgument(at: keyIndex)
             return true
         case .failure(let error):
-            replyError("ERR \(error.description)")
+            replyStoreFailure(error)
             return false
         }
     }

@@ -227,7 +227,7 @@ extension ClientSession {
         output.writeArrayHeader(argv.count - 1)
         for index in 1..<argv.count {
             // A value that cannot be read is an error element; the other keys still answer.
-            do { try replyValue(ofKeyAt: index) } catch { replyError("ERR \(error.message)") }
+            do { try replyValue(ofKeyAt: index) } catch { replyStoreFailure(error) }
         }
     }
 

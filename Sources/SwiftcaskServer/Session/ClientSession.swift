@@ -235,6 +235,12 @@ final class ClientSession {
         output.writeError(text)
     }
 
+    /// The engine refused a command's write or read (a full disk, a failed fsync, a damaged
+    /// record): its reason, which names the limit or the file.
+    func replyStoreFailure(_ error: StoreError) {
+        replyError("ERR \(error.message)")
+    }
+
     func replyWrongArity() {
         replyError(ErrorReply.wrongArity(argv.slice(at: 0).text.lowercased()))
     }
