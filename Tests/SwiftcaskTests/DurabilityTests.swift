@@ -74,6 +74,27 @@ import Testing
         try reopened.close()
     }
 
+    /// The committer asks for plain calls for a round that syncs fewer than
+    /// `ringSyncRoundRecordsMin` records and for the ring from that size on.
+    @Test(arguments: allBackends)
+    func committerRoutesSyncRoundsBySize(backend: IOBackendChoice) async throws {
+        let directory = TemporaryDirectory()
+        var options = testOptions(backend: backend, durability: .always)
+        let recorder = ThreadRecordingBackend.install(in: &options)
+        let store = try Store(directory: directory.path, options: options)
+        func writeDurably(records: Int) async throws {
+            var batch = WriteBatch()
+            for index in 0..<records { batch.put("r\(records)-\(index)", "v") }
+            try await store.waitUntilDurable(try store.writeDeferred(batch).ticket)
+        }
+        let threshold = StoreCore.ringSyncRoundRecordsMin
+        try await writeDurably(records: threshold - 1)
+        try await writeDurably(records: threshold)
+        let callers = try #require(recorder.withLock { $0 }).dataSyncCallers.withLock { $0 }
+        #expect(callers == [.committerSmallSyncRound, .committer])
+        try store.close()
+    }
+
     @Test(arguments: allBackends)
     func deferredWritesReportDurability(backend: IOBackendChoice) async throws {
         let directory = TemporaryDirectory()
@@ -128,12 +149,7 @@ import Testing
     func rotationLeavesEverySyncToTheCommitter(backend: IOBackendChoice) async throws {
         let directory = TemporaryDirectory()
         var options = testOptions(backend: backend, durability: .always, segmentBytes: Limits.segmentBytesMin)
-        let recorder = TestLock<ThreadRecordingBackend?>(nil)
-        options.wrapBackend = { inner in
-            let wrapped = ThreadRecordingBackend(wrapping: inner, into: TestLock([]))
-            recorder.withLock { $0 = wrapped }
-            return wrapped
-        }
+        let recorder = ThreadRecordingBackend.install(in: &options)
         let store = try Store(directory: directory.path, options: options)
         let writes = 12
         let value = [UInt8](repeating: 0x3C, count: 20_000)  // three per 64 KiB segment
@@ -433,6 +449,8 @@ final class ThreadRecordingBackend: AppendBackend, @unchecked Sendable {
     let inner: AppendBackend
     let threads: TestLock<[pthread_t]>
     let syncingThreads = TestLock<[pthread_t]>([])
+    /// The caller of every call that writes records and syncs them.
+    let dataSyncCallers = TestLock<[AppendCaller]>([])
     let directorySyncs = TestLock(0)
     var name: String { inner.name }
 
@@ -441,9 +459,22 @@ final class ThreadRecordingBackend: AppendBackend, @unchecked Sendable {
         self.threads = threads
     }
 
+    /// Wraps the backend `options` open with in a recorder, which the returned lock holds once
+    /// a store opened.
+    static func install(in options: inout StoreOptions) -> TestLock<ThreadRecordingBackend?> {
+        let recorder = TestLock<ThreadRecordingBackend?>(nil)
+        options.wrapBackend = { inner in
+            let wrapped = ThreadRecordingBackend(wrapping: inner, into: TestLock([]))
+            recorder.withLock { $0 = wrapped }
+            return wrapped
+        }
+        return recorder
+    }
+
     func write(_ chunks: [WriteChunk], synchronizing descriptors: [Int32], for caller: AppendCaller) throws(IOFailure) {
         if !chunks.isEmpty { threads.withLock { $0.append(pthread_self()) } }
         if !descriptors.isEmpty { syncingThreads.withLock { $0.append(pthread_self()) } }
+        if !chunks.isEmpty && !descriptors.isEmpty { dataSyncCallers.withLock { $0.append(caller) } }
         try inner.write(chunks, synchronizing: descriptors, for: caller)
     }
 

@@ -53,7 +53,7 @@ import Testing
         }
         for index in 0..<Self.asynchronousBatches {
             var batch = WriteBatch()
-            let keys = (0..<4).map { "async-\(index)-b\($0)" }
+            let keys = (0..<Self.asynchronousBatchKeys).map { "async-\(index)-b\($0)" }
             for key in keys { batch.put(key.utf8, powerCutValue(key)) }
             try await store.write(batch)
             acknowledged.withLock { $0.append(contentsOf: keys.map { ($0, false) }) }
@@ -68,7 +68,7 @@ import Testing
             acknowledged.withLock { $0.append((key, false)) }
         }
         let written = acknowledged.withLock { $0 }
-        #expect(written.count == Self.writers * Self.operationsPerWriter * 13 / 10 + Self.asynchronousBatches * 4 + Self.serialPuts)
+        #expect(written.count == Self.writers * Self.operationsPerWriter * 13 / 10 + Self.asynchronousBatches * Self.asynchronousBatchKeys + Self.serialPuts)
         var generator = SplitMix(seed: 7)
         let image = powerCut.withLock { $0! }.cut(tearing: true, using: &generator)
         try expectAll(written, in: image.path, options: options, "after a power cut")
@@ -133,10 +133,10 @@ import Testing
         try expectWrite(through: makeBackend(calls), succeeds: stalledRounds < UringAppendBackend.stalledRoundsMax, failingWith: .ioError)
     }
 
-    /// The io_uring backend issues a committer round on the ring and a blocked writer's round
-    /// as plain pwrite + fdatasync on the writer's thread (see `UringAppendBackend`).
-    @Test(arguments: [AppendCaller.committer, .blockedWriter])
-    func ringBackendGivesBlockedWritersPlainCalls(caller: AppendCaller) throws {
+    /// The io_uring backend issues a committer round on the ring, and a blocked writer's round
+    /// or a small committer round that syncs as plain pwrite + fdatasync (see `UringAppendBackend`).
+    @Test(arguments: [AppendCaller.committer, .committerSmallSyncRound, .blockedWriter])
+    func ringBackendGivesBlockedWritersAndSmallRoundsPlainCalls(caller: AppendCaller) throws {
         guard let makeBackend = realBackend(.ioUring) else { return }
         let counts = TestLock((plain: 0, ring: 0))
         var calls = IOSystemCalls.live
@@ -155,13 +155,15 @@ import Testing
         try expectWrite(through: makeBackend(calls), for: caller, succeeds: true, failingWith: .ioError)
         let (plain, ring) = counts.withLock { $0 }
         // Two chunks and one sync: three plain calls, or one submission.
-        #expect(plain == (caller == .blockedWriter ? 3 : 0))
+        #expect(plain == (caller == .committer ? 0 : 3))
         #expect(ring == (caller == .committer ? 1 : 0))
     }
 
     private static let writers = 3
     private static let operationsPerWriter = 200
     private static let asynchronousBatches = 60
+    /// Big enough for the committer to sync each on the ring (smaller rounds take plain calls).
+    private static let asynchronousBatchKeys = StoreCore.ringSyncRoundRecordsMin
     private static let serialPuts = 60
 
     private static func calls(of backend: IOBackendChoice) -> [SystemCallFaults.Call] {

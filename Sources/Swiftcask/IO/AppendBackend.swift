@@ -7,10 +7,14 @@ struct WriteChunk {
     var offset: Int
 }
 
-/// Which thread runs a round of appends: the io_uring backend issues the two differently.
+/// Who runs a round of appends and how big it is: the io_uring backend issues them differently.
 enum AppendCaller {
     /// The committer thread: rounds for durability callbacks, everysec and write-behind.
     case committer
+    /// The committer thread, with a round that fdatasyncs fewer than
+    /// `StoreCore.ringSyncRoundRecordsMin` records: its waiters are few, so its latency counts
+    /// more than batching.
+    case committerSmallSyncRound
     /// A writer that blocks until its round is durable and leads it on its own thread.
     case blockedWriter
 }
