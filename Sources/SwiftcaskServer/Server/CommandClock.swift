@@ -1,7 +1,7 @@
 import CShims
+import Swiftcask
 #if canImport(Glibc)
 import Glibc
-import Swiftcask
 #endif
 
 /// Times commands (INFO commandstats, SLOWLOG) with the CPU's time-stamp counter when the

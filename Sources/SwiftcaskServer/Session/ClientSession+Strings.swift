@@ -9,8 +9,8 @@ extension ClientSession {
 
     /// GET's reply for one key. Outside EXEC the value is copied once, from the engine straight
     /// into the output, under the store lock: no allocation, and no wait for the disk.
-    /// The key is `argv.slice(at: index)`, read in place: a slice, or its `readableBytesView`, would
-    /// retain and release the frame.
+    /// The key is argument `index`, read in place (`argv.withBytes`): a slice, or its
+    /// `readableBytesView`, would retain and release the frame.
     func replyValue(ofKeyAt index: Int) throws(StoreError) {
         guard overlay == nil else {
             try replyValue(lookup(argv.slice(at: index))?.value)
@@ -150,7 +150,7 @@ extension ClientSession {
 
     func setNX() {
         let key = argv.slice(at: 1)
-        guard checkSizes(key: key, valueLength: argv.slice(at: 2).readableBytes) else { return }
+        guard checkSizes(key: key, valueLength: argv.length(at: 2)) else { return }
         if exists(key) {
             output.writeInteger(0)
             return
@@ -164,14 +164,14 @@ extension ClientSession {
         let key = argv.slice(at: 1)
         let command = unitMillis == 1000 ? "setex" : "psetex"
         guard let deadline = expiryDeadline(argv.slice(at: 2), unit: unitMillis == 1000 ? .relativeSeconds : .relativeMillis, command: command),
-              checkSizes(key: key, valueLength: argv.slice(at: 3).readableBytes) else { return }
+              checkSizes(key: key, valueLength: argv.length(at: 3)) else { return }
         stagePut(key, argv.slice(at: 3).readableBytesView, expiresAtMillis: deadline)
         if commit() { output.writeOK() }
     }
 
     func getSet() throws(StoreError) {
         let key = argv.slice(at: 1)
-        guard checkSizes(key: key, valueLength: argv.slice(at: 2).readableBytes) else { return }
+        guard checkSizes(key: key, valueLength: argv.length(at: 2)) else { return }
         let old = try lookup(key)?.value
         stagePut(key, argv.slice(at: 2).readableBytesView, expiresAtMillis: nil)
         if commit() { replyValue(old) }
@@ -257,7 +257,7 @@ extension ClientSession {
         let key = argv.slice(at: 1)
         let current = try lookup(key)
         var value = current?.value ?? []
-        guard checkSizes(key: key, valueLength: value.count + argv.slice(at: 2).readableBytes) else { return }
+        guard checkSizes(key: key, valueLength: value.count + argv.length(at: 2)) else { return }
         value.append(contentsOf: argv.slice(at: 2).readableBytesView)
         stagePut(key, value, expiresAtMillis: current?.expiresAtMillis)
         if commit() { output.writeInteger(value.count) }
