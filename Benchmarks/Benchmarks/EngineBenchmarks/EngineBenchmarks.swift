@@ -110,15 +110,12 @@ let benchmarks: @Sendable () -> Void = {
             pipeline.writeString("\r\n")
         }
         var decoder = RESPCommandDecoder()
-        var arguments: [ByteBuffer] = []
-        arguments.reserveCapacity(4)
+        var arguments = RESPCommandProbe()
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             var input = pipeline
-            while let command = try decoder.next(from: &input) {
-                arguments.removeAll(keepingCapacity: true)
-                command.split(into: &arguments)
-                blackHole(arguments.count)
+            while var command = try decoder.next(from: &input) {
+                blackHole(arguments.load(&command))
             }
         }
         benchmark.stopMeasurement()
