@@ -15,13 +15,15 @@ command -v valgrind >/dev/null || { echo "valgrind not found: apt-get install va
 WORK=Benchmarks/.build/callgrind
 mkdir -p "$WORK"
 
-# name|phases|symbol pattern|operations per run
+# name|phases|symbol patterns (comma-separated: a loop renamed between the commits compared)|operations per run
+ZERO_COPY_LOOPS="\$s15swiftcask_bench11PhaseRunnerV7borrows_*,\$s15swiftcask_bench11PhaseRunnerV13zeroCopyReads__5count8keySpaceAA0C3RunV9Swiftcask5StoreC_AC04ZeroF4ReadOS2iSgtKF"
 PROBES=(
   "put|fill|\$s9Swiftcask5StoreC3put3key5value15expiresAtMillis2in*|$KEYS"
   "get (copy)|gets|\$s9Swiftcask5StoreC3get3key2in*|$KEYS"
-  # withValue is inlined into the benchmark (cross-module optimization), so this one counts the
-  # whole borrow loop: the loop's own work is a few instructions per borrow.
-  "withValue (borrow), with loop|borrows|\$s15swiftcask_bench11PhaseRunnerV7borrows_*|$KEYS"
+  # withValue and withValueLocked are inlined into the benchmark (cross-module optimization), so
+  # these count the whole read loop: the loop's own work is a few instructions per read.
+  "withValue (borrow), with loop|borrows|$ZERO_COPY_LOOPS|$KEYS"
+  "withValueLocked (lend), with loop|lends|$ZERO_COPY_LOOPS|$KEYS"
   "write(batch of 100), per put|durable|\$s9Swiftcask5StoreC5writeyAA11WriteResultVAA0D5BatchVAA0B5ErrorVYKF|$KEYS"
 )
 
@@ -34,13 +36,16 @@ measure() {  # $1 = root of a checkout with a Benchmarks package; prints "name v
   objcopy --strip-debug "$root/Benchmarks/.build/release/swiftcask-bench" "$bench"
   for probe in "${PROBES[@]}"; do
     IFS='|' read -r name phases symbol operations <<< "$probe"
-    local out="$WORK/callgrind.$$.out"
-    valgrind --tool=callgrind --callgrind-out-file="$out" --collect-atstart=no --toggle-collect="$symbol" \
+    local out="$WORK/callgrind.$$.out" patterns toggles=()
+    IFS=',' read -ra patterns <<< "$symbol"
+    for pattern in "${patterns[@]}"; do toggles+=("--toggle-collect=$pattern"); done
+    valgrind --tool=callgrind --callgrind-out-file="$out" --collect-atstart=no "${toggles[@]}" \
       "$bench" --keys "$KEYS" --runs 1 --no-warmup --phases "$phases" --durability no >/dev/null 2>&1 || true
     local ir
     ir=$(grep -m1 '^summary:' "$out" 2>/dev/null | awk '{print $2}' || true)
     rm -f "$out"
-    if [ -n "$ir" ]; then awk -v n="$name" -v ir="$ir" -v ops="$operations" 'BEGIN { printf "%s|%.0f\n", n, ir / ops }'
+    # No instruction counted: the phase or the symbol does not exist in that build.
+    if [ -n "$ir" ] && [ "$ir" != 0 ]; then awk -v n="$name" -v ir="$ir" -v ops="$operations" 'BEGIN { printf "%s|%.0f\n", n, ir / ops }'
     else echo "$name|-"; fi
   done
   rm -f "$bench"
