@@ -56,7 +56,8 @@ echo "# workload: swiftcask-bench --keys $KEYS (16-byte keys, 100-byte values), 
 if [ $# -eq 2 ]; then
   results=()
   for commit in "$1" "$2"; do
-    dir="$WORK/$commit"
+    # Cached by hash, not by name: a name like HEAD moves.
+    dir="$WORK/$(git rev-parse --short=12 "$commit^{commit}")"
     if [ ! -d "$dir" ]; then mkdir -p "$dir" && git archive "$commit" | tar -x -C "$dir"; fi
     results+=("$(measure "$dir")")
   done
