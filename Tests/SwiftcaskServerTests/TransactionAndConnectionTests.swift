@@ -249,6 +249,33 @@ import Testing
         #expect(try observer.call("CLIENT", "LIST").contains("cmd=get "))
     }
 
+    /// Another client's CLIENT LIST follows each change of a client's details, batch by batch:
+    /// the session republishes them only after a command changed one, so each must count.
+    @Test func clientListFollowsEveryChangeOfAnotherClientsDetails() throws {
+        let harness = try TestHarness()
+        let client = try harness.client()
+        let observer = try harness.client()
+        let id = try client.call("CLIENT", "ID").dropFirst().prefix(while: \.isNumber)
+        func line() throws -> Substring {
+            let list = try observer.call("CLIENT", "LIST")
+            return list.split(whereSeparator: \.isNewline).first { $0.hasPrefix("id=\(id) ") } ?? ""
+        }
+        #expect(try line().contains(" name= "))
+        _ = try client.call("CLIENT", "SETNAME", "worker")
+        #expect(try line().contains(" name=worker "))
+        _ = try client.call("SELECT", "3")
+        #expect(try line().contains(" db=3 "))
+        _ = try client.call("MULTI")
+        #expect(try line().contains(" flags=x "))
+        _ = try client.call("DISCARD")
+        #expect(try line().contains(" flags=N "))
+        _ = try client.call("CLIENT", "SETINFO", "LIB-VER", "1.2")
+        #expect(try line().hasSuffix("lib-ver=1.2"))
+        _ = try client.call("HELLO", "3")
+        let afterHello = try line()
+        #expect(afterHello.contains(" resp=3 ") && afterHello.contains(" cmd=hello "))
+    }
+
     /// An error inside EXEC does not make EXEC a failed call, and a slow EXEC is logged with
     /// its own arguments, not those of the last queued command.
     @Test func execCountsAndLogsAsItself() throws {

@@ -33,7 +33,7 @@ class Server:
 
     def start(self):
         if not os.path.exists(BINARY):
-            pytest.skip(f"server binary not built: {BINARY} (run `swift build -c release` or set SWIFTCASK_SERVER_BIN)")
+            pytest.skip(f"server binary not built: {BINARY} (run `make build` or set SWIFTCASK_SERVER_BIN)")
         self.port = free_port()
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(

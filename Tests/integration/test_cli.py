@@ -28,7 +28,7 @@ RECORD_HEADER_BYTES = 20
 def run(*arguments, directory=None, stdin=None, check=True):
     """Runs the CLI; returns the CompletedProcess (bytes). `check` asserts exit status 0."""
     if not os.path.exists(CLI):
-        pytest.skip(f"CLI not built: {CLI} (swift build -c release --product swiftcask, or set SWIFTCASK_CLI_BIN)")
+        pytest.skip(f"CLI not built: {CLI} (make build, or set SWIFTCASK_CLI_BIN)")
     command = [CLI, *arguments] + (["--dir", directory] if directory else [])
     result = subprocess.run(command, input=stdin, capture_output=True, timeout=COMMAND_TIMEOUT_SECONDS)
     if check:

@@ -58,7 +58,7 @@ def value_for(key):
 
 def test_embedded_crash_torture():
     if not os.path.exists(TORTURE_BINARY):
-        pytest.skip(f"torture worker not built: {TORTURE_BINARY} (swift build -c release --product swiftcask-torture)")
+        pytest.skip(f"torture worker not built: {TORTURE_BINARY} (make build)")
     rng = random.Random(SEED)
     totals = {"cycles": 0, "puts": 0, "batches": 0, "keys_checked": 0, "lost": 0}
     with tempfile.TemporaryDirectory(prefix="swiftcask-torture-") as work:

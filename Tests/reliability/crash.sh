@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cycles="${1:-200}"
-swift build -c release
+make build
 swift test --filter 'PowerCutTests|SystemCallFaultTests'
 SWIFTCASK_CRASH_CYCLES="$cycles" \
 SWIFTCASK_TORTURE_BIN="${SWIFTCASK_TORTURE_BIN:-.build/release/swiftcask-torture}" \

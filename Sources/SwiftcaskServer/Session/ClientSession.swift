@@ -13,15 +13,15 @@ final class ClientSession {
     var output: ByteBuffer
     /// The current command's arguments.
     var argv = CommandArguments(reservingCapacity: argumentsReservedCount)
-    var protocolVersion = RESPVersion.resp2
+    var protocolVersion = RESPVersion.resp2 { didSet { detailsChanged = true } }
     var isAuthenticated: Bool
     /// Logical database (SELECT) and the physical keyspace it maps to right now.
-    var database = 0
+    var database = 0 { didSet { detailsChanged = true } }
     var keyspace = Keyspace.default
     private var databaseMapVersion = -1
 
-    var transaction: Transaction?
-    var watchedKeys: [WatchRegistry.Key] = []
+    var transaction: Transaction? { didSet { detailsChanged = true } }
+    var watchedKeys: [WatchRegistry.Key] = [] { didSet { detailsChanged = true } }
     /// Reused for every write; emptied after each commit.
     var batch = WriteBatch()
     /// Set while EXEC runs: staged writes, visible to the transaction's own reads.
@@ -31,11 +31,13 @@ final class ClientSession {
     /// Set by SAVE: the batch's replies leave after an fsync of everything written.
     var pendingSave = false
 
-    var clientName = ""
-    var libraryName = ""
-    var libraryVersion = ""
+    var clientName = "" { didSet { detailsChanged = true } }
+    var libraryName = "" { didSet { detailsChanged = true } }
+    var libraryVersion = "" { didSet { detailsChanged = true } }
     /// Set by QUIT, protocol errors and CLIENT KILL of oneself: close after the flush.
     var closeAfterFlush = false
+    /// Set when a field of `ClientHandle.Details` changed since `finishBatch` last published them.
+    private var detailsChanged = true
 
     var counters = ServerCounters()
     var commandCounters: CommandStatistics
@@ -196,7 +198,8 @@ final class ClientSession {
 
     // MARK: batch boundaries
 
-    /// Publishes this batch's counters and client details: one lock each per read batch.
+    /// Publishes this batch's counters (a lock each) and the client's last command and time (plain
+    /// stores); its other details only when a command changed them.
     func finishBatch() {
         if !touchedCommands.isEmpty {
             // Read in place under the lock: copying the arrays would allocate per batch.
@@ -206,13 +209,14 @@ final class ClientSession {
         }
         state.counters.withLock { $0.merge(self.counters) }
         counters = ServerCounters()
-        let lastCommandName = lastCommandIndex.map { state.registry.specs[$0].name } ?? "NULL"
-        let snapshot = (clientName, database, lastCommandName, transaction != nil, watchedKeys.count, protocolVersion.rawValue, libraryName, libraryVersion)
-        let nowMillis = now
+        handle.lastCommandIndex.store(lastCommandIndex ?? ClientHandle.noCommand, ordering: .relaxed)
+        handle.lastInteractionMillis.store(now, ordering: .relaxed)
+        guard detailsChanged else { return }
+        detailsChanged = false
+        let snapshot = (clientName, database, transaction != nil, watchedKeys.count, protocolVersion.rawValue, libraryName, libraryVersion)
         handle.details.withLock { details in
-            (details.name, details.database, details.lastCommand, details.inTransaction, details.watchedKeys,
+            (details.name, details.database, details.inTransaction, details.watchedKeys,
              details.protocolVersion, details.libraryName, details.libraryVersion) = snapshot
-            details.lastInteractionMillis = nowMillis
         }
     }
 
