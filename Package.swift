@@ -1,9 +1,12 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 import PackageDescription
 
 // Every piece of mutable engine state is guarded by the store lock or owned by one thread,
 // and server session state by its event loop; runtime exclusivity checks cost ~15% of a get or
 // put (callgrind) and 12-15% of the server's CPU per request. Debug builds (the tests) keep them.
+// Tools version 6.2 or later: below it SwiftPM refuses a version-pinned dependency whose targets
+// carry unsafe flags ("contains unsafe build flags"), so no application could depend on a
+// release of this package (Tests/integration/test_packaging.py builds one that does).
 let releaseWithoutExclusivityChecks: [SwiftSetting] = [
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
 ]
