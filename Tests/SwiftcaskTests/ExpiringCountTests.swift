@@ -134,6 +134,10 @@ import Testing
         try store.put(bytes("fresh"), bytes("value"))
         #expect(try store.withValueLocked(forKey: bytes("fresh")) { Array($0) } == bytes("value"))
         #expect(try store.withValueLocked(forKey: bytes("absent")) { Array($0) } == nil)
+        // The raw-buffer entry point (the server's GET, no generic wrapping) reads the same.
+        let fresh = bytes("fresh"), absent = bytes("absent")
+        #expect(try fresh.withUnsafeBytes { key in try store.withValueLocked(forKey: key) { Array($0) } } == bytes("value"))
+        #expect(try absent.withUnsafeBytes { key in try store.withValueLocked(forKey: key) { Array($0) } } == nil)
         try store.close()
     }
 }

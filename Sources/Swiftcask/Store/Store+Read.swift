@@ -105,6 +105,15 @@ extension Store {
         return result
     }
 
+    @inlinable
+    public func withValueLocked<Result>(
+        forKey key: UnsafeRawBufferPointer, in keyspace: Keyspace = .default, _ body: (UnsafeRawBufferPointer) -> Result
+    ) throws(StoreError) -> Result? {
+        var result: Result?
+        try lendValueLocked(key, keyspace) { result = body($0) }
+        return result
+    }
+
     /// The lend itself, not generic so it is compiled once and fully optimised.
     @usableFromInline
     func lendValueLocked(_ key: UnsafeRawBufferPointer, _ keyspace: Keyspace, _ body: (UnsafeRawBufferPointer) -> Void) throws(StoreError) {
