@@ -105,6 +105,8 @@ extension Store {
         return result
     }
 
+    /// `withValueLocked` for a key already in contiguous memory (the server's GET): no generic
+    /// wrapping around the lend.
     @inlinable
     public func withValueLocked<Result>(
         forKey key: UnsafeRawBufferPointer, in keyspace: Keyspace = .default, _ body: (UnsafeRawBufferPointer) -> Result

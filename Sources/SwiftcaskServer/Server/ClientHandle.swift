@@ -3,7 +3,7 @@ import Synchronization
 
 /// The part of a client that other clients may see or touch: CLIENT LIST/KILL, WATCH flags.
 /// The owning session publishes once per read batch, never per command: the last command and
-/// the time without a lock (plain stores), `details` only when they changed.
+/// the time without a lock (relaxed atomic stores), `details` only when they changed.
 final class ClientHandle: Sendable {
     /// What changes only on commands like CLIENT SETNAME, SELECT, MULTI or HELLO: published
     /// under the lock when one of them ran.

@@ -198,8 +198,8 @@ final class ClientSession {
 
     // MARK: batch boundaries
 
-    /// Publishes this batch's counters (a lock each) and the client's last command and time (plain
-    /// stores); its other details only when a command changed them.
+    /// Publishes this batch's counters (a lock each) and the client's last command and time
+    /// (relaxed atomic stores); its other details only when a command changed them.
     func finishBatch() {
         if !touchedCommands.isEmpty {
             // Read in place under the lock: copying the arrays would allocate per batch.
