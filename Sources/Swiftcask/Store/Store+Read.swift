@@ -54,11 +54,9 @@ extension Store {
     public func withValue<Key: Collection<UInt8>, Result>(
         forKey key: Key, in keyspace: Keyspace = .default, _ body: (UnsafeRawBufferPointer) throws -> Result
     ) throws -> Result? {
-        var result: Result?
         try withContiguousBytes(key) { key in
-            Swift.Result { () throws in try borrowValue(key, keyspace, { result = try body($0) }) }
+            Swift.Result { () throws in try withValue(forKey: key, in: keyspace, body) }
         }.get()
-        return result
     }
 
     @inlinable
@@ -98,15 +96,13 @@ extension Store {
     public func withValueLocked<Key: Collection<UInt8>, Result>(
         forKey key: Key, in keyspace: Keyspace = .default, _ body: (UnsafeRawBufferPointer) -> Result
     ) throws(StoreError) -> Result? {
-        var result: Result?
         try withContiguousBytes(key) { key in
-            Swift.Result { () throws(StoreError) in try lendValueLocked(key, keyspace) { result = body($0) } }
+            Swift.Result { () throws(StoreError) in try withValueLocked(forKey: key, in: keyspace, body) }
         }.get()
-        return result
     }
 
-    /// `withValueLocked` for a key already in contiguous memory (the server's GET): no generic
-    /// wrapping around the lend.
+    /// `withValueLocked` for a key already in contiguous memory (the server's GET); the generic
+    /// form above lays its key out and calls this one.
     @inlinable
     public func withValueLocked<Result>(
         forKey key: UnsafeRawBufferPointer, in keyspace: Keyspace = .default, _ body: (UnsafeRawBufferPointer) -> Result
