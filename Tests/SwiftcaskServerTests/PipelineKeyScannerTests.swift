@@ -8,11 +8,12 @@ import Testing
 
     /// The first arguments the scanner finds in `input`, as strings.
     static func scan(_ input: String, limit: Int = 64) -> [String] {
-        var keys: [UnsafeRawBufferPointer] = []
+        let keys = UnsafeMutableBufferPointer<UnsafeRawBufferPointer>.allocate(capacity: limit)
+        defer { keys.deallocate() }
         var found: [String] = []
         Array(input.utf8).withUnsafeBytes { bytes in
-            PipelineKeyScanner.firstArguments(in: bytes, into: &keys, limit: limit)
-            found = keys.map { String(decoding: $0, as: UTF8.self) }
+            let count = PipelineKeyScanner.firstArguments(in: bytes, into: keys)
+            found = keys[..<count].map { String(decoding: $0, as: UTF8.self) }
         }
         return found
     }

@@ -5,20 +5,26 @@
 /// the same for its pipelines). Anything unexpected ends the scan; the decoder alone judges
 /// the bytes.
 enum PipelineKeyScanner {
-    /// Appends to `keys` (until it holds `limit`) the first argument of each command whose
-    /// header and first argument lie inside `bytes`; stops at the first command that is not a
-    /// complete multibulk frame.
-    static func firstArguments(in bytes: UnsafeRawBufferPointer, into keys: inout [UnsafeRawBufferPointer], limit: Int) {
+    /// Stores in `keys` (at most `keys.count` of them) the first argument of each command whose
+    /// header and first argument lie inside `bytes`, and returns how many it stored; stops at
+    /// the first command that is not a complete multibulk frame. The caller's buffer is reused
+    /// read after read: an array here cost a third of the pass in appends and clears.
+    static func firstArguments(in bytes: UnsafeRawBufferPointer, into keys: UnsafeMutableBufferPointer<UnsafeRawBufferPointer>) -> Int {
+        var found = 0
         var position = 0
-        while keys.count < limit {
-            guard let argumentCount = header(UInt8(ascii: "*"), in: bytes, at: &position) else { return }
+        while found < keys.count {
+            guard let argumentCount = header(UInt8(ascii: "*"), in: bytes, at: &position) else { return found }
             for argument in 0..<argumentCount {
                 guard let length = header(UInt8(ascii: "$"), in: bytes, at: &position),
-                      length <= bytes.count - position - 2 else { return }
-                if argument == 1 { keys.append(UnsafeRawBufferPointer(rebasing: bytes[position..<position + length])) }
+                      length <= bytes.count - position - 2 else { return found }
+                if argument == 1 {
+                    keys[found] = UnsafeRawBufferPointer(rebasing: bytes[position..<position + length])
+                    found += 1
+                }
                 position += length + 2
             }
         }
+        return found
     }
 
     /// Longest decimal length a header may spell (longer means malformed, so the scan stops).

@@ -28,16 +28,18 @@ final class ClientHandle: Sendable {
     /// `CommandRegistry.specs` index of the last command, `noCommand` before the first and after
     /// an unknown one (CLIENT LIST shows `cmd=NULL`).
     let lastCommandIndex = Atomic<Int>(ClientHandle.noCommand)
-    let lastInteractionMillis: Atomic<Int64>
+    /// `CommandClock` reading at the end of the last batch: the session already has it, where
+    /// a wall-clock time cost a `clock_gettime` per batch.
+    let lastInteractionTicks: Atomic<UInt64>
     static let noCommand = -1
 
-    init(id: ClientID, channel: Channel, createdAtMillis: Int64) {
+    init(id: ClientID, channel: Channel, createdAtMillis: Int64, createdAtTicks: UInt64) {
         self.id = id
         self.channel = channel
         self.peer = channel.remoteAddress.map(Self.format) ?? "?:0"
         self.local = channel.localAddress.map(Self.format) ?? "?:0"
         self.createdAtMillis = createdAtMillis
-        self.lastInteractionMillis = Atomic(createdAtMillis)
+        self.lastInteractionTicks = Atomic(createdAtTicks)
     }
 
     private static func format(_ address: SocketAddress) -> String {
@@ -48,12 +50,12 @@ final class ClientHandle: Sendable {
     }
 
     /// One line of CLIENT LIST / CLIENT INFO, with Redis's field names.
-    func describe(nowMillis: Int64, registry: CommandRegistry) -> String {
+    func describe(nowMillis: Int64, clock: CommandClock, registry: CommandRegistry) -> String {
         let details = details.withLock { $0 }
         let commandIndex = lastCommandIndex.load(ordering: .relaxed)
         let lastCommand = commandIndex == Self.noCommand ? "NULL" : registry.specs[commandIndex].name
         let ageSeconds = (nowMillis - createdAtMillis) / 1000
-        let idleSeconds = (nowMillis - lastInteractionMillis.load(ordering: .relaxed)) / 1000
+        let idleSeconds = clock.micros(from: lastInteractionTicks.load(ordering: .relaxed), to: clock.now()) / 1_000_000
         let flags = details.inTransaction ? "x" : "N"
         return "id=\(id) addr=\(peer) laddr=\(local) fd=0 name=\(details.name) age=\(ageSeconds) idle=\(idleSeconds) "
             + "flags=\(flags) db=\(details.database) sub=0 psub=0 ssub=0 multi=\(details.inTransaction ? 0 : -1) "

@@ -8,9 +8,12 @@ import Swiftcask
 /// a batch that wrote is held until the engine reports its fsync; later batches queue
 /// behind it so replies stay in order. Reading pauses while the socket is not writable; a
 /// client whose unread replies pass `client-output-buffer-limit` is closed.
-final class ConnectionHandler: ChannelDuplexHandler, DurableReplyHolder {
+///
+/// An inbound handler only: it pauses reading by turning the channel's `autoRead` off, rarely,
+/// instead of intercepting every read request (one more pipeline hop per read, with its
+/// retains and releases).
+final class ConnectionHandler: ChannelInboundHandler, DurableReplyHolder {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     /// Replies are handed to the socket in chunks of this size within a long batch.
@@ -37,11 +40,14 @@ final class ConnectionHandler: ChannelDuplexHandler, DurableReplyHolder {
     private let holdsUntilDurable: Bool
     private let outputLimitBytes: Int
     private var isReadingPaused = false
-    private var hasPendingRead = false
+    /// The channel's writability as of its last `channelWritabilityChanged` (NIO fires that
+    /// inside the write or flush that flips it): read per batch without going through
+    /// `context.channel`, which retained and released the channel each time.
+    private var isWritable = true
     private var isClosing = false
     private var isRegistered = false
-    /// Scratch for `prefetchKeys`, empty between reads (its capacity is kept).
-    private var prefetchedKeys: [UnsafeRawBufferPointer] = []
+    /// Scratch for `prefetchKeys`: its pointers are only valid during the pass that fills them.
+    private let prefetchedKeys = UnsafeMutableBufferPointer<UnsafeRawBufferPointer>.allocate(capacity: Store.prefetchKeysMax)
 
     init(state: ServerState, durableReplyGate: DurableReplyGate) {
         self.state = state
@@ -53,6 +59,10 @@ final class ConnectionHandler: ChannelDuplexHandler, DurableReplyHolder {
             isAuthenticated: !configuration.requiresPassword))
         self.holdsUntilDurable = state.startup.appendfsync == .always
         self.outputLimitBytes = configuration.clientOutputBufferLimitBytes
+    }
+
+    deinit {
+        prefetchedKeys.deallocate()
     }
 
     // MARK: lifecycle
@@ -73,7 +83,7 @@ final class ConnectionHandler: ChannelDuplexHandler, DurableReplyHolder {
             return
         }
         let id = state.nextClientID.add(1, ordering: .relaxed).oldValue
-        let handle = ClientHandle(id: id, channel: context.channel, createdAtMillis: SystemClock.wallMillis())
+        let handle = ClientHandle(id: id, channel: context.channel, createdAtMillis: SystemClock.wallMillis(), createdAtTicks: state.commandClock.now())
         state.clients.withLock { $0[id] = handle }
         session = ClientSession(state: state, handle: handle, allocator: context.channel.allocator)
         context.fireChannelActive()
@@ -167,13 +177,11 @@ final class ConnectionHandler: ChannelDuplexHandler, DurableReplyHolder {
     /// commands run one by one (see `PipelineKeyScanner`). A lone command gains nothing.
     private func prefetchKeys(of buffer: ByteBuffer, _ session: ClientSession) {
         buffer.withUnsafeReadableBytes { bytes in
-            PipelineKeyScanner.firstArguments(in: bytes, into: &prefetchedKeys, limit: Store.prefetchKeysMax)
-            if prefetchedKeys.count > 1 {
-                prefetchedKeys.withUnsafeBufferPointer { state.store.prefetch(keys: $0, in: session.keyspace) }
+            let count = PipelineKeyScanner.firstArguments(in: bytes, into: prefetchedKeys)
+            if count > 1 {
+                state.store.prefetch(keys: UnsafeBufferPointer(rebasing: prefetchedKeys[..<count]), in: session.keyspace)
             }
         }
-        // The pointers were only valid inside the closure.
-        prefetchedKeys.removeAll(keepingCapacity: true)
     }
 
     /// Rewinds the drained output buffer; `clear` allocates only if the socket still holds it.
@@ -192,8 +200,8 @@ final class ConnectionHandler: ChannelDuplexHandler, DurableReplyHolder {
     /// Stops reading while the socket is not writable, so no new commands arrive, and closes
     /// the client, as Redis does, once replies it has not read pass `client-output-buffer-limit`.
     private func checkOutputLimit(_ context: ChannelHandlerContext) -> Bool {
-        guard !context.channel.isWritable else { return true }
-        isReadingPaused = true
+        guard !isWritable else { return true }
+        setReadingPaused(true, context)
         let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
         guard buffered + heldBytes <= outputLimitBytes else {
             closeForOutputLimit(context)
@@ -295,22 +303,17 @@ final class ConnectionHandler: ChannelDuplexHandler, DurableReplyHolder {
 
     // MARK: back-pressure
 
-    func read(context: ChannelHandlerContext) {
-        if isReadingPaused {
-            hasPendingRead = true
-        } else {
-            context.read()
-        }
+    /// NIO stops asking the socket for input while `autoRead` is off, and reads again at once
+    /// when it is turned back on.
+    private func setReadingPaused(_ paused: Bool, _ context: ChannelHandlerContext) {
+        guard paused != isReadingPaused else { return }
+        isReadingPaused = paused
+        _ = try? context.channel.syncOptions?.setOption(.autoRead, value: !paused)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable && isReadingPaused {
-            isReadingPaused = false
-            if hasPendingRead {
-                hasPendingRead = false
-                context.read()
-            }
-        }
+        isWritable = context.channel.isWritable
+        if isWritable { setReadingPaused(false, context) }
         context.fireChannelWritabilityChanged()
     }
 

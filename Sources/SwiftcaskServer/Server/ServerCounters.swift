@@ -34,6 +34,13 @@ struct ServerCounters: Sendable {
         errorRepliesByCode[code, default: 0] += count
     }
 
+    /// Adds a session's counters to these and zeroes them: the per-batch publication. Taking
+    /// them `inout` copies nothing (passed by value they were copied, dictionary retained).
+    mutating func absorb(_ session: inout ServerCounters) {
+        merge(session)
+        session = ServerCounters()
+    }
+
     mutating func merge(_ other: ServerCounters) {
         totalConnectionsReceived += other.totalConnectionsReceived
         totalCommandsProcessed += other.totalCommandsProcessed

@@ -146,7 +146,7 @@ extension ClientSession {
             if clientName.isEmpty { output.writeNull(protocolVersion) } else { output.writeBulkString(clientName) }
         } else if sub.equalsIgnoringCase("INFO") && argv.count == 2 {
             finishBatch()
-            output.writeVerbatim(handle.describe(nowMillis: now, registry: state.registry) + "\n", protocolVersion)
+            output.writeVerbatim(handle.describe(nowMillis: now, clock: commandClock, registry: state.registry) + "\n", protocolVersion)
         } else if sub.equalsIgnoringCase("LIST") {
             clientList()
         } else if sub.equalsIgnoringCase("KILL") && argv.count >= 3 {
@@ -220,7 +220,7 @@ extension ClientSession {
         let nowMillis = now
         var text = ""
         for client in handles where onlyIDs?.contains(client.id) ?? true {
-            text += client.describe(nowMillis: nowMillis, registry: state.registry) + "\n"
+            text += client.describe(nowMillis: nowMillis, clock: commandClock, registry: state.registry) + "\n"
         }
         output.writeVerbatim(text, protocolVersion)
     }

@@ -41,7 +41,6 @@ final class ClientSession {
 
     var counters = ServerCounters()
     var commandCounters: CommandStatistics
-    var touchedCommands: [Int] = []
     /// `CommandRegistry.specs` index of the last command (a subcommand's own row), for CLIENT
     /// LIST's `cmd`; nil after an unknown command (`cmd=NULL`).
     private var lastCommandIndex: Int?
@@ -146,10 +145,7 @@ final class ClientSession {
         let finished = commandClock.now()
         let micros = commandClock.micros(from: commandClockTicks, to: finished)
         commandClockTicks = finished
-        if commandCounters.counters[statisticsIndex].calls == 0 { touchedCommands.append(statisticsIndex) }
-        commandCounters.counters[statisticsIndex].calls += 1
-        commandCounters.counters[statisticsIndex].micros += micros
-        if errorRepliesSent != errorsBefore { commandCounters.counters[statisticsIndex].failedCalls += 1 }
+        commandCounters.recordCall(at: statisticsIndex, micros: micros, failed: errorRepliesSent != errorsBefore)
         counters.totalCommandsProcessed += 1
         let threshold = state.slowlogThresholdMicros.load(ordering: .relaxed)
         if threshold >= 0 && micros >= threshold { recordSlow(micros: micros) }
@@ -161,10 +157,7 @@ final class ClientSession {
     /// Errors for commands that never ran (unknown name, arity, auth): Redis counts them as rejected.
     private func reject(_ index: Int, _ text: String) {
         if transaction != nil { transaction!.hasErrors = true }
-        if commandCounters.counters[index].calls == 0 && commandCounters.counters[index].rejectedCalls == 0 {
-            touchedCommands.append(index)
-        }
-        commandCounters.counters[index].rejectedCalls += 1
+        commandCounters.recordRejection(at: index)
         replyError(text)
     }
 
@@ -201,16 +194,14 @@ final class ClientSession {
     /// Publishes this batch's counters (a lock each) and the client's last command and time
     /// (relaxed atomic stores); its other details only when a command changed them.
     func finishBatch() {
-        if !touchedCommands.isEmpty {
-            // Read in place under the lock: copying the arrays would allocate per batch.
-            state.commandStatistics.withLock { $0.merge(self.commandCounters, touched: self.touchedCommands) }
-            for index in touchedCommands { commandCounters.counters[index] = CommandStatistics.Counters() }
-            touchedCommands.removeAll(keepingCapacity: true)
+        // Both merges take the session's counters in place (`inout`): passed by value they
+        // were copied, retaining their arrays and dictionary, once per batch.
+        if !commandCounters.touched.isEmpty {
+            state.commandStatistics.withLock { $0.absorb(&self.commandCounters) }
         }
-        state.counters.withLock { $0.merge(self.counters) }
-        counters = ServerCounters()
+        state.counters.withLock { $0.absorb(&self.counters) }
         handle.lastCommandIndex.store(lastCommandIndex ?? ClientHandle.noCommand, ordering: .relaxed)
-        handle.lastInteractionMillis.store(now, ordering: .relaxed)
+        handle.lastInteractionTicks.store(commandClockTicks, ordering: .relaxed)
         guard detailsChanged else { return }
         detailsChanged = false
         let snapshot = (clientName, database, transaction != nil, watchedKeys.count, protocolVersion.rawValue, libraryName, libraryVersion)
