@@ -483,6 +483,46 @@ def test_slow_reader_is_cut_off_at_the_output_buffer_limit(make_server):
     assert fast.ping()
 
 
+PAUSING_READER_VALUE_BYTES = 1024
+# 1.8 MB of GETs: more than the server reads in one go (16 reads of at most 64 KiB), so some are
+# still unread when back-pressure stops reading; their 60 MB of replies stay under the default
+# 256 MB output limit.
+PAUSING_READER_GETS = 60_000
+
+
+def test_a_reader_that_pauses_gets_every_reply_once_it_reads_again(make_server):
+    """Back-pressure stops reading a client whose socket takes no more replies; once the client
+    reads them, reading resumes and every pipelined command is answered, in order."""
+    server = make_server().start()
+    fast = server.client()
+    fast.set("value", b"v" * PAUSING_READER_VALUE_BYTES)
+    reader = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    before = int(info_field(fast, "stats", "total_commands_processed"))
+    # The sends block once the server stops reading, so they run beside the checks below.
+    sender = threading.Thread(target=reader.sendall, args=(b"*2\r\n$3\r\nGET\r\n$5\r\nvalue\r\n" * PAUSING_READER_GETS,))
+    sender.start()
+    time.sleep(1)
+    executed = int(info_field(fast, "stats", "total_commands_processed")) - before - 1
+    assert 0 < executed < PAUSING_READER_GETS, f"{executed} GETs ran while the client read nothing"
+    expected = b"$%d\r\n%s\r\n" % (PAUSING_READER_VALUE_BYTES, b"v" * PAUSING_READER_VALUE_BYTES)
+    pending = bytearray()
+    replies = 0
+    while replies < PAUSING_READER_GETS:
+        chunk = reader.recv(1 << 20)
+        assert chunk, f"the connection closed after {replies} of {PAUSING_READER_GETS} replies"
+        pending += chunk
+        complete = len(pending) // len(expected)
+        assert bytes(pending[:complete * len(expected)]) == expected * complete, f"a reply after {replies} differs"
+        del pending[:complete * len(expected)]
+        replies += complete
+    sender.join(timeout=30)
+    assert not pending
+    reader.sendall(b"*1\r\n$4\r\nPING\r\n")
+    assert reader.recv(64) == b"+PONG\r\n"
+    report(f"pausing reader: {executed} of {PAUSING_READER_GETS} pipelined GETs ran before reading stopped; all answered after")
+    reader.close()
+
+
 # ----------------------------------------------------------------------------------------------
 # Security defaults.
 
