@@ -15,7 +15,7 @@ APT_PACKAGES := liburing-dev redis-tools redis-server
 PY_PACKAGES  := redis pytest
 
 .PHONY: all deps deps-apt deps-python build build-debug test run bench bench-check bench-server compare-redis bench-peers \
-        profile callgrind startup-curve memory-per-key floors cpu-split clean
+        profile callgrind startup-curve memory-per-key retain-count floors cpu-split clean
 
 all: build
 
@@ -93,6 +93,10 @@ startup-curve: deps-apt
 
 memory-per-key: deps build
 	bash perf/memory-per-key.sh
+
+## retain-count: Swift retain/release calls and syscalls per request of the server (exact, via uprobes)
+retain-count: deps build
+	bash perf/retain-count.sh
 
 clean:
 	rm -rf .build Benchmarks/.build
