@@ -11,18 +11,18 @@
 #
 # Usage: perf/retain-count.sh [BIN...]     (default .build/release/swiftcask-server; needs
 #                                          `make build`, root or perf_event_paranoid <= 1)
-# Environment: TESTS="get set" P=1 N=100000 WARMUP_N=20000 C=50 PORT=7398
+# Environment: TESTS="get set" P=1 N=100000 WARMUP_N=20000 C=50
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# free_port, wait_ready, READY_POLLS_MAX
+source perf/loopback-servers.sh
 
 TESTS=${TESTS:-get set}
 P=${P:-1}
 N=${N:-100000}
 WARMUP_N=${WARMUP_N:-20000}
 C=${C:-50}
-PORT=${PORT:-7398}
 KEYSPACE=1000000              # -r: random keys, as in the comparisons with Redis
-READY_ATTEMPTS=50             # PINGs, 0.1 s apart, before a server counts as not starting
 [ $# -gt 0 ] || set -- .build/release/swiftcask-server
 
 for tool in perf redis-benchmark redis-cli swift; do
@@ -51,9 +51,10 @@ for BIN in "$@"; do
     [ -x "$BIN" ] || { echo "retain-count: $BIN not built (make build)" >&2; exit 1; }
     for TEST in $TESTS; do
         DATA=$(mktemp -d /tmp/swiftcask-retain-count.XXXXXX)
+        PORT=$(free_port)
         "$BIN" --port "$PORT" --dir "$DATA" >/dev/null 2>&1 &
         SERVER=$!
-        for _ in $(seq "$READY_ATTEMPTS"); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+        wait_ready "$PORT"
         redis-benchmark -p "$PORT" -t "$TEST" -n "$WARMUP_N" -r "$KEYSPACE" -c "$C" -P "$P" -q >/dev/null 2>&1
         COUNTS=$(mktemp /tmp/swiftcask-retain-count.XXXXXX.csv)
         perf stat -x, -e "$EVENTS" -p "$SERVER" -o "$COUNTS" &
