@@ -1,12 +1,17 @@
+import CShims
 import Glibc
+import Synchronization
 import Testing
 @testable import Swiftcask
 
-/// The futex-based lock and conditions under the store: exclusion under contention, and
-/// wake-ups that are not lost.
+/// The futex-based lock and conditions under the store: exclusion under contention, readers
+/// side by side but never beside a writer, and wake-ups that are not lost.
 @Suite struct MonitorTests {
     /// How long a test lets a thread take to react before it counts as a lost wake-up.
     static let reactionNanosMax: UInt64 = 10_000_000_000
+    /// Spin pauses between two writes (or two reads) under the lock, so that a reader let in
+    /// beside a writer would see it halfway.
+    static let pausesInsideTheLock = 20
 
     /// Shared state the threads change only with the monitor's lock held.
     final class Shared: @unchecked Sendable {
@@ -15,6 +20,11 @@ import Testing
         var flag = false
         var waitersDone = 0
         var sawFlag = false
+        /// For the shared-lock tests, which change them without the lock.
+        let started = Atomic<Bool>(false)
+        let released = Atomic<Bool>(false)
+        let tornReads = Atomic<Int>(0)
+        let reads = Atomic<Int>(0)
         deinit { monitor.deallocate() }
     }
 
@@ -32,6 +42,101 @@ import Testing
         }
         workers.forEach { $0.join() }
         #expect(shared.counter == threads * incrementsPerThread)
+    }
+
+    @Test func readersHoldTheLockTogether() {
+        let shared = Shared()
+        let reader = BackgroundThread(name: "reader") {
+            let held = shared.monitor.tryLockShared()
+            shared.started.store(held, ordering: .sequentiallyConsistent)
+            let deadline = Clock.monotonicNanos() + Self.reactionNanosMax
+            while held && !shared.released.load(ordering: .sequentiallyConsistent) && Clock.monotonicNanos() < deadline { sc_spin_pause() }
+            if held { shared.monitor.unlockShared() }
+        }
+        let deadline = Clock.monotonicNanos() + Self.reactionNanosMax
+        while !shared.started.load(ordering: .sequentiallyConsistent) && Clock.monotonicNanos() < deadline { sc_spin_pause() }
+        let readerHolds = shared.started.load(ordering: .sequentiallyConsistent)
+        #expect(readerHolds, "a lone reader could not hold the lock shared")
+        // The other thread still holds it shared: a second reader gets in beside it.
+        let second = shared.monitor.tryLockShared()
+        #expect(second)
+        if second { shared.monitor.unlockShared() }
+        shared.released.store(true, ordering: .sequentiallyConsistent)
+        reader.join()
+    }
+
+    @Test func exclusiveHolderWaitsForReadersAndTurnsNewOnesAway() {
+        let shared = Shared()
+        #expect(shared.monitor.tryLockShared())
+        let writer = BackgroundThread(name: "writer") {
+            shared.monitor.lock()
+            shared.started.store(true, ordering: .sequentiallyConsistent)
+            let deadline = Clock.monotonicNanos() + Self.reactionNanosMax
+            while !shared.released.load(ordering: .sequentiallyConsistent) && Clock.monotonicNanos() < deadline { sc_spin_pause() }
+            shared.monitor.unlock()
+        }
+        // Once the writer has claimed the lock, new readers are turned away; it may not hold
+        // the lock yet, because this thread still reads.
+        var turnedAway = false
+        let deadline = Clock.monotonicNanos() + Self.reactionNanosMax
+        while !turnedAway && Clock.monotonicNanos() < deadline {
+            if shared.monitor.tryLockShared() { shared.monitor.unlockShared() } else { turnedAway = true }
+        }
+        #expect(turnedAway, "a waiting writer did not turn new readers away")
+        let writerGotInEarly = shared.started.load(ordering: .sequentiallyConsistent)
+        #expect(!writerGotInEarly, "the writer got the lock while a reader held it")
+        // The last reader leaves: the writer must get in (woken if it went to sleep).
+        shared.monitor.unlockShared()
+        let writerDeadline = Clock.monotonicNanos() + Self.reactionNanosMax
+        while !shared.started.load(ordering: .sequentiallyConsistent) && Clock.monotonicNanos() < writerDeadline { sc_spin_pause() }
+        let writerGotIn = shared.started.load(ordering: .sequentiallyConsistent)
+        #expect(writerGotIn, "the writer was not let in after the last reader left")
+        let readerGotInBesideTheWriter = shared.monitor.tryLockShared()
+        if readerGotInBesideTheWriter { shared.monitor.unlockShared() }
+        #expect(!readerGotInBesideTheWriter)
+        shared.released.store(true, ordering: .sequentiallyConsistent)
+        writer.join()
+        #expect(shared.monitor.tryLockShared(), "readers stay locked out after the writer left")
+        shared.monitor.unlockShared()
+    }
+
+    @Test func readersNeverSeeAWriterHalfway() {
+        let shared = Shared()
+        let rounds = 10_000
+        // Writers set `counter` and, a moment later, `waitersDone`; a reader that holds the lock
+        // shared must always find them equal, however long it takes between the two loads.
+        let writers = (0..<2).map { index in
+            BackgroundThread(name: "writer-\(index)") {
+                for _ in 0..<rounds {
+                    shared.monitor.withLock {
+                        shared.counter += 1
+                        for _ in 0..<Self.pausesInsideTheLock { sc_spin_pause() }
+                        shared.waitersDone = shared.counter
+                    }
+                }
+            }
+        }
+        let readers = (0..<2).map { index in
+            BackgroundThread(name: "reader-\(index)") {
+                for _ in 0..<rounds {
+                    func readBoth() -> (Int, Int) {
+                        let counter = shared.counter
+                        for _ in 0..<Self.pausesInsideTheLock { sc_spin_pause() }
+                        return (counter, shared.waitersDone)
+                    }
+                    let seen = shared.monitor.withSharedLock { () -> (Int, Int)? in readBoth() } orExclusive: { readBoth() }
+                    if seen.0 != seen.1 { shared.tornReads.wrappingAdd(1, ordering: .relaxed) }
+                    shared.reads.wrappingAdd(1, ordering: .relaxed)
+                }
+            }
+        }
+        writers.forEach { $0.join() }
+        readers.forEach { $0.join() }
+        let tornReads = shared.tornReads.load(ordering: .relaxed)
+        let reads = shared.reads.load(ordering: .relaxed)
+        #expect(tornReads == 0)
+        #expect(reads == 2 * rounds)
+        #expect(shared.counter == 2 * rounds)
     }
 
     @Test func signalWakesAWaiterThatHoldsTheLockAgain() {

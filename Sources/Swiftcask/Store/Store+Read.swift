@@ -2,9 +2,30 @@ import Glibc
 
 /// Reads. None blocks on the disk or makes a system call: a lookup in the index, a CRC check
 /// of the record, then a copy from the memory map (or from the write buffer for a record not
-/// yet handed to the OS).
+/// yet handed to the OS). Gets, lends, borrows and `info` hold the store's lock shared, so
+/// threads reading at once do not wait for each other.
 /// Expired keys read as absent and are dropped from the index on the way (lazy expiry).
 extension Store {
+    /// Runs `read` with the live entry of `key` (nil when absent) holding the lock shared with
+    /// other readers. An expired key must be removed, which needs the lock exclusively: then
+    /// `read` runs under the exclusive lock, after the removal. `read` must only read.
+    @inline(__always)
+    func withLiveEntry<Result>(
+        _ key: UnsafeRawBufferPointer, _ keyspace: Keyspace, _ read: (KeydirEntry?) throws(StoreError) -> Result
+    ) throws(StoreError) -> Result {
+        try core.monitor.withSharedLock { () throws(StoreError) -> Result? in
+            if core.isClosed { throw StoreError.closed }
+            switch core.sharedLookup(key, keyspace.rawValue) {
+            case .absent: return try read(nil)
+            case .live(let entry): return try read(entry)
+            case .expired: return nil
+            }
+        } orExclusive: { () throws(StoreError) -> Result in
+            if core.isClosed { throw StoreError.closed }
+            return try read(core.liveEntry(key, keyspace.rawValue))
+        }
+    }
+
     @inlinable
     public func get<Key: Collection<UInt8>>(_ key: Key, in keyspace: Keyspace = .default) throws(StoreError) -> [UInt8]? {
         try withContiguousBytes(key) { key in
@@ -18,9 +39,8 @@ extension Store {
 
     /// The value of `key` copied into a new array, or nil.
     public func get(key: UnsafeRawBufferPointer, in keyspace: Keyspace = .default) throws(StoreError) -> [UInt8]? {
-        try core.monitor.withLock { () throws(StoreError) -> [UInt8]? in
-            if core.isClosed { throw StoreError.closed }
-            guard let entry = core.liveEntry(key, keyspace.rawValue) else { return nil }
+        try withLiveEntry(key, keyspace) { entry throws(StoreError) -> [UInt8]? in
+            guard let entry else { return nil }
             // Array(_:) of a raw buffer is specialised here; `unsafeUninitializedCapacity:` went
             // through an unspecialised stdlib entry costing half of a get (callgrind).
             return [UInt8](try core.verifiedValue(of: entry, keyLength: key.count))
@@ -37,9 +57,8 @@ extension Store {
     }
 
     public func get(key: UnsafeRawBufferPointer, in keyspace: Keyspace = .default, into destination: inout [UInt8]) throws(StoreError) -> Bool {
-        try core.monitor.withLock { () throws(StoreError) -> Bool in
-            if core.isClosed { throw StoreError.closed }
-            guard let entry = core.liveEntry(key, keyspace.rawValue) else { return false }
+        try withLiveEntry(key, keyspace) { entry throws(StoreError) -> Bool in
+            guard let entry else { return false }
             let value = try core.verifiedValue(of: entry, keyLength: key.count)
             destination.removeAll(keepingCapacity: true)
             destination.append(contentsOf: value)
@@ -71,24 +90,39 @@ extension Store {
     /// The borrow itself, not generic so it is compiled once and fully optimised.
     @usableFromInline
     func borrowValue(_ key: UnsafeRawBufferPointer, _ keyspace: Keyspace, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let located = try core.monitor.withLock { () throws(StoreError) -> (Segment, UnsafeRawBufferPointer)? in
+        enum Found {
+            case absent
+            case value(Segment, UnsafeRawBufferPointer)
+        }
+        let found = try core.monitor.withSharedLock { () throws(StoreError) -> Found? in
+            if core.isClosed { throw StoreError.closed }
+            switch core.sharedLookup(key, keyspace.rawValue) {
+            case .absent: return .absent
+            case .expired: return nil
+            case .live(let entry):
+                let segment = core.segmentsByID[Int(entry.segmentID)].unsafelyUnwrapped
+                // A record still in a write buffer is waited for under the exclusive lock.
+                guard Int(entry.offset) < segment.writtenEnd else { return nil }
+                return .value(segment, try core.verifiedValue(of: entry, keyLength: key.count))
+            }
+        } orExclusive: { () throws(StoreError) -> Found in
             if core.isClosed { throw StoreError.closed }
             while true {
-                guard let entry = core.liveEntry(key, keyspace.rawValue) else { return nil }
+                guard let entry = core.liveEntry(key, keyspace.rawValue) else { return .absent }
                 let segment = core.segmentsByID[Int(entry.segmentID)].unsafelyUnwrapped
                 if Int(entry.offset) < segment.writtenEnd {
-                    return (segment, try core.verifiedValue(of: entry, keyLength: key.count))
+                    return .value(segment, try core.verifiedValue(of: entry, keyLength: key.count))
                 }
                 try core.waitUntilWritten(core.appendedPosition)
             }
         }
-        guard let (segment, value) = located else { return }
+        guard case .value(let segment, let value) = found else { return }
         // The segment (and so its map) stays alive while `body` reads it; mapped bytes below
         // `writtenEnd` never change.
         try withExtendedLifetime(segment) { try body(value) }
     }
 
-    /// Lends the value's bytes to `body` with the store lock held, wherever the record is (in
+    /// Lends the value's bytes to `body` with the store lock held (shared), wherever the record is (in
     /// the map or still in a write buffer): unlike `withValue`, it never waits for a buffer to
     /// be written, which can take a group fsync. `body` must not call the store and should only
     /// copy the bytes (writers wait on the lock meanwhile). Nil when the key is absent.
@@ -115,9 +149,8 @@ extension Store {
     /// The lend itself, not generic so it is compiled once and fully optimised.
     @usableFromInline
     func lendValueLocked(_ key: UnsafeRawBufferPointer, _ keyspace: Keyspace, _ body: (UnsafeRawBufferPointer) -> Void) throws(StoreError) {
-        try core.monitor.withLock { () throws(StoreError) in
-            if core.isClosed { throw StoreError.closed }
-            guard let entry = core.liveEntry(key, keyspace.rawValue) else { return }
+        try withLiveEntry(key, keyspace) { entry throws(StoreError) in
+            guard let entry else { return }
             body(try core.verifiedValue(of: entry, keyLength: key.count))
         }
     }
@@ -129,9 +162,8 @@ extension Store {
     }
 
     public func info(forKey key: UnsafeRawBufferPointer, in keyspace: Keyspace = .default) -> EntryInfo? {
-        core.monitor.withLock {
-            guard !core.isClosed, let entry = core.liveEntry(key, keyspace.rawValue) else { return nil }
-            return EntryInfo(valueLength: entry.valueLength, expiresAtMillis: core.expiresAtMillis(of: entry))
+        try? withLiveEntry(key, keyspace) { entry -> EntryInfo? in
+            entry.map { EntryInfo(valueLength: $0.valueLength, expiresAtMillis: core.expiresAtMillis(of: $0)) }
         }
     }
 
@@ -233,7 +265,8 @@ extension Store {
         let count = min(keys.count, Self.prefetchKeysMax)
         guard count > 0 else { return }
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count) { hashes in
-            core.monitor.withLock {
+            // Only reads: shared with other readers, or exclusive while a writer holds the lock.
+            func startLoading() {
                 guard !core.isClosed else { return }
                 for index in 0..<count {
                     hashes[index] = core.hash(keys[index], keyspace.rawValue)
@@ -244,6 +277,7 @@ extension Store {
                     if let entry = core.keydir.likelyEntry(hash: hashes[index]) { core.prefetchRecord(entry) }
                 }
             }
+            core.monitor.withSharedLock { () -> Void? in startLoading() } orExclusive: { startLoading() }
         }
     }
 }

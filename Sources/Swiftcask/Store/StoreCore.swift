@@ -209,15 +209,33 @@ final class StoreCore: @unchecked Sendable {
     func liveEntry(_ key: UnsafeRawBufferPointer, _ keyspace: UInt8, hash knownHash: UInt32? = nil, nowMillis: Int64? = nil) -> KeydirEntry? {
         let hash = knownHash ?? self.hash(key, keyspace)
         guard let found = lookup(key, keyspace, hash: hash) else { return nil }
-        if found.hasExpiry {
-            let expiresAt = expiry(of: found)
-            if expiresAt != 0 && expiresAt <= (nowMillis ?? Clock.unixMillis()) {
-                forget(found, keyLength: key.count, keyspace: keyspace)
-                expiredKeysOnAccess += 1
-                return nil
-            }
+        if hasExpired(found, nowMillis: nowMillis) {
+            forget(found, keyLength: key.count, keyspace: keyspace)
+            expiredKeysOnAccess += 1
+            return nil
         }
         return found
+    }
+
+    /// What a reader holding the lock shared finds for a key. It may not change the index, so
+    /// an expired key is reported, not removed: `liveEntry` removes it under the exclusive lock.
+    enum SharedLookup {
+        case absent
+        case live(KeydirEntry)
+        case expired
+    }
+
+    @inline(__always)
+    func sharedLookup(_ key: UnsafeRawBufferPointer, _ keyspace: UInt8) -> SharedLookup {
+        guard let found = lookup(key, keyspace, hash: hash(key, keyspace)) else { return .absent }
+        return hasExpired(found, nowMillis: nil) ? .expired : .live(found)
+    }
+
+    @inline(__always)
+    private func hasExpired(_ entry: KeydirEntry, nowMillis: Int64?) -> Bool {
+        guard entry.hasExpiry else { return false }
+        let expiresAt = expiry(of: entry)
+        return expiresAt != 0 && expiresAt <= (nowMillis ?? Clock.unixMillis())
     }
 
     @inline(__always)
