@@ -108,7 +108,10 @@ import Testing
 
     @Test func expiredKeysReadFromSeveralThreadsAreRemovedOnce() throws {
         let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path, options: testOptions())
+        var options = testOptions()
+        // No active expiry cycle during the test: the readers are what must remove the keys.
+        options.activeExpiryIntervalMillis = 3_600_000
+        let store = try Store(directory: directory.path, options: options)
         let expiring = 600
         let lasting = 100
         let expiresAt = Clock.unixMillis() + 20

@@ -24,6 +24,8 @@ struct BenchOptions {
     var mallocOperations = 100_000
     /// Every n-th operation is timed on its own for the latency percentiles.
     var latencySampleEvery = 8
+    /// Threads that share the reads of the parallel phase.
+    var readerThreads = 2
     var phases: Set<Phase> = Set(Phase.allCases)
     var csv = false
     /// Exit with status 3 when a steady-state malloc count exceeds its budget (`Report.mallocBudgets`).
@@ -36,7 +38,7 @@ struct BenchOptions {
     static let prefetchGroupKeys = 16
 
     enum Phase: String, CaseIterable {
-        case fill, durable, pipelined, gets, prefetched, borrows, lends, reopen, mallocs, merge
+        case fill, durable, pipelined, gets, prefetched, parallel, borrows, lends, reopen, mallocs, merge
     }
 
     static let usage = """
@@ -51,8 +53,10 @@ struct BenchOptions {
           --segment-mb N      segment size in MiB (default: the engine's, 64)
           --durability D      durable fill: always (write waits for fdatasync) | everysec | no
                               (the last two call store.sync() after every batch); default always
-          --phases LIST       comma-separated subset of fill,durable,pipelined,gets,prefetched,borrows,lends,reopen,mallocs,merge
-                      (merge: fill, overwrite every key, then time one merge of the half-dead store)
+          --phases LIST       comma-separated subset of fill,durable,pipelined,gets,prefetched,parallel,borrows,lends,reopen,mallocs,merge
+                      (merge: fill, overwrite every key, then time one merge of the half-dead store;
+                       parallel: the random gets split over --reader-threads threads at once)
+          --reader-threads N  threads of the parallel phase (default 2)
           --malloc-ops N      operations per malloc-count probe (default 100000)
           --sample-every N    time every N-th operation for percentiles (default 8)
           --csv               machine-readable output: engine,run,metric,value
@@ -110,6 +114,7 @@ struct BenchOptions {
                 options.phases = phases
             case "--malloc-ops": options.mallocOperations = try count(argument)
             case "--sample-every": options.latencySampleEvery = try count(argument)
+            case "--reader-threads": options.readerThreads = try count(argument)
             case "--csv": options.csv = true
             case "--check-mallocs": options.checkMallocs = true
             case "--keep": options.keepFiles = true
@@ -126,7 +131,7 @@ struct BenchOptions {
 
     /// Reads and the read-phase phases need a filled store.
     var needsFilledStore: Bool {
-        !phases.isDisjoint(with: [.fill, .gets, .borrows, .lends, .reopen, .mallocs])
+        !phases.isDisjoint(with: [.fill, .gets, .prefetched, .parallel, .borrows, .lends, .reopen, .mallocs])
     }
 }
 

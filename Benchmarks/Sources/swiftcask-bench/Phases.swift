@@ -42,6 +42,8 @@ struct RunFigures {
     var pipelined: PhaseRun?
     var gets: PhaseRun?
     var prefetchedGets: PhaseRun?
+    /// The random gets split over several threads reading at once.
+    var parallelGets: PhaseRun?
     var borrows: PhaseRun?
     var lends: PhaseRun?
     var reopen: PhaseRun?
@@ -215,6 +217,27 @@ struct PhaseRunner {
         let percentiles = samples.percentileMicros([0.5, 0.99])
         return PhaseRun(operations: count, seconds: seconds, payloadBytes: count * payloadBytesPerOperation,
                         p50Micros: percentiles[0], p99Micros: percentiles[1])
+    }
+
+    /// The same random gets split over `threads` threads reading at once (thread t does reads
+    /// t, t + threads, …): how the reads of several threads add up. Wall-clock time; no latency
+    /// samples.
+    mutating func parallelGets(_ store: Store, count: Int, threads: Int) throws -> PhaseRun {
+        let workload = self.workload
+        let found = Atomic<Int>(0)
+        let start = monotonicNanos()
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            var bytes = 0
+            for step in stride(from: thread, to: count, by: threads) {
+                bytes &+= (try? store.get(key: workload.readKey(step)))??.count ?? 0
+            }
+            found.wrappingAdd(bytes, ordering: .relaxed)
+        }
+        let seconds = Double(monotonicNanos() - start) / 1e9
+        let total = found.load(ordering: .relaxed)
+        guard total == count * Workload.valueBytes else { throw BenchFailure("parallel gets found \(total / Workload.valueBytes) of \(count) values") }
+        checksum &+= total
+        return PhaseRun(operations: count, seconds: seconds, payloadBytes: count * payloadBytesPerOperation, p50Micros: nil, p99Micros: nil)
     }
 
     /// The same random gets, but the caller hands the store each group of

@@ -69,6 +69,7 @@ struct Report {
         if let durable = figures.durable { parts.append("durable \(rate(durable.operationsPerSecond))") }
         if let pipelined = figures.pipelined { parts.append("pipelined \(rate(pipelined.operationsPerSecond))") }
         if let gets = figures.gets { parts.append("gets \(rate(gets.operationsPerSecond))") }
+        if let parallel = figures.parallelGets { parts.append("gets on \(options.readerThreads) threads \(rate(parallel.operationsPerSecond))") }
         if let borrows = figures.borrows { parts.append("borrows \(rate(borrows.operationsPerSecond))") }
         if let lends = figures.lends { parts.append("lends \(rate(lends.operationsPerSecond))") }
         if let reopen = figures.reopen { parts.append(String(format: "reopen %.3f s (cpu %.3f s)", reopen.seconds, figures.reopenCPUSeconds ?? 0)) }
@@ -93,6 +94,7 @@ struct Report {
         add("durable pipelined (≤ \(options.batchesInFlight) batches in flight)", runs.map(\.pipelined), .atLeast(opsPerSecond: Self.durableTarget, "≥ 800k/s"))
         add("random get (copy)", runs.map(\.gets), .atLeast(opsPerSecond: Self.readTarget, "≥ 3.0M/s"))
         add("random get, \(BenchOptions.prefetchGroupKeys) prefetched", runs.map(\.prefetchedGets), nil)
+        add("parallel random gets (\(options.readerThreads) threads)", runs.map(\.parallelGets), nil)
         add("random withValue (borrow)", runs.map(\.borrows), .atLeast(opsPerSecond: Self.readTarget, "≥ 3.0M/s"))
         add("random withValueLocked (lend)", runs.map(\.lends), .atLeast(opsPerSecond: Self.readTarget, "≥ 3.0M/s"))
         add("reopen (with hint files)", runs.map(\.reopen), nil)
@@ -174,6 +176,7 @@ struct Report {
         row("read_p50_us", figures.gets?.p50Micros)
         row("read_p99_us", figures.gets?.p99Micros)
         row("prefetched_read_ops_per_sec", figures.prefetchedGets?.operationsPerSecond)
+        row("parallel_read_ops_per_sec", figures.parallelGets?.operationsPerSecond)
         row("borrow_ops_per_sec", figures.borrows?.operationsPerSecond)
         row("lend_ops_per_sec", figures.lends?.operationsPerSecond)
         row("reopen_seconds", figures.reopen?.seconds)
@@ -200,6 +203,7 @@ struct Report {
             case let name where name.hasPrefix("fill"): key = "fill_ops_per_sec"
             case let name where name.hasPrefix("durable pipelined"): key = "pipelined_ops_per_sec"
             case let name where name.hasPrefix("durable"): key = "durable_ops_per_sec"
+            case let name where name.hasPrefix("parallel"): key = "parallel_read_ops_per_sec"
             case let name where name.hasPrefix("random get,"): key = "prefetched_read_ops_per_sec"
             case let name where name.hasPrefix("random get"): key = "read_ops_per_sec"
             case let name where name.hasPrefix("random withValueLocked"): key = "lend_ops_per_sec"

@@ -179,6 +179,10 @@ struct SwiftcaskBench {
             report.progress("run \(run): \(options.readCount) random gets, prefetched \(BenchOptions.prefetchGroupKeys) at a time")
             figures.prefetchedGets = try runner.prefetchedGets(store, count: options.readCount)
         }
+        if options.phases.contains(.parallel) {
+            report.progress("run \(run): \(options.readCount) random gets on \(options.readerThreads) threads at once")
+            figures.parallelGets = try runner.parallelGets(store, count: options.readCount, threads: options.readerThreads)
+        }
         if options.phases.contains(.borrows) {
             report.progress("run \(run): \(options.readCount) random borrows")
             figures.borrows = try runner.zeroCopyReads(store, .borrow, count: options.readCount)

@@ -4,7 +4,8 @@
 /// Key i is 16 lowercase hex digits of a bijective 64-bit mix of i (unique, random-looking,
 /// printable; the peer drivers in Benchmarks/peers generate the same keys). Values are
 /// 100-byte windows into a 1 MiB random buffer, starting at a different offset per key.
-final class Workload {
+/// Written only by `init`, so the parallel read phase's threads may share it.
+final class Workload: @unchecked Sendable {
     static let keyBytes = 16
     static let valueBytes = 100
     static let valuePoolBytes = 1 << 20
