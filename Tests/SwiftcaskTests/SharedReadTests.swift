@@ -106,6 +106,42 @@ import Testing
         try store.close()
     }
 
+    /// Flags the threads of `aGetCompletesWhileAnotherThreadIsInsideALend` set without a lock.
+    final class Handshake: @unchecked Sendable {
+        let lending = Atomic<Bool>(false)
+        let otherReadDone = Atomic<Bool>(false)
+        let sawOtherReadWhileLending = Atomic<Bool>(false)
+    }
+
+    /// How long a thread gets to react before the test counts it as blocked.
+    static let reactionNanosMax: UInt64 = 10_000_000_000
+
+    @Test func aGetCompletesWhileAnotherThreadIsInsideALend() throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(directory: directory.path, options: testOptions())
+        try store.put("lent", "first")
+        try store.put("read", "second")
+        let handshake = Handshake()
+        let lender = BackgroundThread(name: "lender") {
+            _ = try? store.withValueLocked(forKey: bytes("lent")) { _ in
+                handshake.lending.store(true, ordering: .sequentiallyConsistent)
+                // Stay inside the lend (holding the lock shared) until the other read is done.
+                let deadline = Clock.monotonicNanos() + Self.reactionNanosMax
+                while !handshake.otherReadDone.load(ordering: .sequentiallyConsistent) && Clock.monotonicNanos() < deadline {}
+                handshake.sawOtherReadWhileLending.store(handshake.otherReadDone.load(ordering: .sequentiallyConsistent), ordering: .sequentiallyConsistent)
+            }
+        }
+        let deadline = Clock.monotonicNanos() + Self.reactionNanosMax
+        while !handshake.lending.load(ordering: .sequentiallyConsistent) && Clock.monotonicNanos() < deadline {}
+        let value = try store.get("read")
+        handshake.otherReadDone.store(true, ordering: .sequentiallyConsistent)
+        lender.join()
+        #expect(value == bytes("second"))
+        let overlapped = handshake.sawOtherReadWhileLending.load(ordering: .sequentiallyConsistent)
+        #expect(overlapped, "a get waited for another thread's lend to end")
+        try store.close()
+    }
+
     @Test func expiredKeysReadFromSeveralThreadsAreRemovedOnce() throws {
         let directory = TemporaryDirectory()
         var options = testOptions()
