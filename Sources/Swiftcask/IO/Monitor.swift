@@ -31,9 +31,13 @@ struct Monitor: @unchecked Sendable {
 
     private let state = UnsafeMutablePointer<Atomic<UInt32>>.allocate(capacity: 1)
     /// Readers holding the lock shared, plus `exclusiveClaim` while a thread holds (or is
-    /// taking) it exclusively. Only the holder of `state` sets or clears the claim.
+    /// taking) it exclusively, plus `claimantAsleep` while that thread sleeps until the readers
+    /// leave. Only the holder of `state` sets or clears those two bits.
     private let sharing = UnsafeMutablePointer<Atomic<UInt32>>.allocate(capacity: 1)
     private static let exclusiveClaim: UInt32 = 1 << 31
+    /// Set before the claimant sleeps, so the last reader out makes the wake-up system call only
+    /// when someone sleeps: readers that back out of a claimed lock would otherwise each make one.
+    private static let claimantAsleep: UInt32 = 1 << 30
     /// Signalled when the committer has work (new records, a sync request, shutdown).
     private let workAvailable = FutexCondition()
     /// Broadcast when a group finished (written, synced or failed) or a buffer became free.
@@ -88,8 +92,8 @@ struct Monitor: @unchecked Sendable {
 
     @inline(__always)
     func unlockShared() {
-        // The last reader out of a claimed lock wakes the thread waiting to hold it exclusively.
-        if sharing.pointee.wrappingSubtract(1, ordering: .releasing).oldValue == Self.exclusiveClaim | 1 {
+        // The last reader out of a claimed lock wakes the claimant if it sleeps.
+        if sharing.pointee.wrappingSubtract(1, ordering: .releasing).oldValue == Self.exclusiveClaim | Self.claimantAsleep | 1 {
             _ = sc_futex_wake(sharing.futexWord, 1)
         }
     }
@@ -115,13 +119,21 @@ struct Monitor: @unchecked Sendable {
         var spins = Self.spinsBeforeSleeping
         while true {
             let current = sharing.pointee.load(ordering: .acquiring)
-            if current == Self.exclusiveClaim { return }
+            if current & ~Self.claimantAsleep == Self.exclusiveClaim {
+                if current & Self.claimantAsleep != 0 {
+                    sharing.pointee.wrappingSubtract(Self.claimantAsleep, ordering: .relaxed)
+                }
+                return
+            }
             if spins > 0 {
                 sc_spin_pause()
                 spins -= 1
-            } else {
-                // Returns at once if a reader came or went since `current` was read.
-                _ = sc_futex_wait(sharing.futexWord, current, -1)
+                continue
+            }
+            let asleep = current | Self.claimantAsleep
+            if current == asleep || sharing.pointee.compareExchange(expected: current, desired: asleep, ordering: .relaxed).exchanged {
+                // Returns at once if a reader came or went since `asleep` was current.
+                _ = sc_futex_wait(sharing.futexWord, asleep, -1)
             }
         }
     }
