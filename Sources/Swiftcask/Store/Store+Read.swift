@@ -94,25 +94,26 @@ extension Store {
             case absent
             case value(Segment, UnsafeRawBufferPointer)
         }
+        /// The entry's segment and value once its record is in the map; nil while it is still
+        /// in a write buffer.
+        @inline(__always) func mapped(_ entry: KeydirEntry) throws(StoreError) -> Found? {
+            let segment = core.segmentsByID[Int(entry.segmentID)].unsafelyUnwrapped
+            guard Int(entry.offset) < segment.writtenEnd else { return nil }
+            return .value(segment, try core.verifiedValue(of: entry, keyLength: key.count))
+        }
         let found = try core.monitor.withSharedLock { () throws(StoreError) -> Found? in
             if core.isClosed { throw StoreError.closed }
             switch core.sharedLookup(key, keyspace.rawValue) {
             case .absent: return .absent
             case .expired: return nil
-            case .live(let entry):
-                let segment = core.segmentsByID[Int(entry.segmentID)].unsafelyUnwrapped
-                // A record still in a write buffer is waited for under the exclusive lock.
-                guard Int(entry.offset) < segment.writtenEnd else { return nil }
-                return .value(segment, try core.verifiedValue(of: entry, keyLength: key.count))
+            // A record still in a write buffer is waited for under the exclusive lock.
+            case .live(let entry): return try mapped(entry)
             }
         } orExclusive: { () throws(StoreError) -> Found in
             if core.isClosed { throw StoreError.closed }
             while true {
                 guard let entry = core.liveEntry(key, keyspace.rawValue) else { return .absent }
-                let segment = core.segmentsByID[Int(entry.segmentID)].unsafelyUnwrapped
-                if Int(entry.offset) < segment.writtenEnd {
-                    return .value(segment, try core.verifiedValue(of: entry, keyLength: key.count))
-                }
+                if let found = try mapped(entry) { return found }
                 try core.waitUntilWritten(core.appendedPosition)
             }
         }
