@@ -19,6 +19,14 @@ import Testing
         bytes("\(round):" + String(repeating: "\(index)-\(round)|", count: 4))
     }
 
+    /// Test options without the active expiry cycle, whose exclusive lock holds and removals
+    /// would get in the way of what a test checks of the readers.
+    static func optionsWithoutActiveExpiry() -> StoreOptions {
+        var options = testOptions()
+        options.activeExpiryIntervalMillis = 3_600_000
+        return options
+    }
+
     static func isDeleted(_ index: Int, inRound round: Int) -> Bool {
         index % deletedEvery == 0 && round % 2 == 1
     }
@@ -118,12 +126,10 @@ import Testing
 
     @Test func aGetCompletesWhileAnotherThreadIsInsideALend() throws {
         let directory = TemporaryDirectory()
-        var options = testOptions()
         // The store's own threads must not take the lock exclusively during the handshake (it
         // would wait for the lend, and the get behind it): no active expiry cycle, and nothing
         // left for the committer to write once `sync` returns.
-        options.activeExpiryIntervalMillis = 3_600_000
-        let store = try Store(directory: directory.path, options: options)
+        let store = try Store(directory: directory.path, options: Self.optionsWithoutActiveExpiry())
         try store.put("lent", "first")
         try store.put("read", "second")
         try store.sync()
@@ -150,10 +156,8 @@ import Testing
 
     @Test func expiredKeysReadFromSeveralThreadsAreRemovedOnce() throws {
         let directory = TemporaryDirectory()
-        var options = testOptions()
-        // No active expiry cycle during the test: the readers are what must remove the keys.
-        options.activeExpiryIntervalMillis = 3_600_000
-        let store = try Store(directory: directory.path, options: options)
+        // No active expiry cycle: the readers are what must remove the keys.
+        let store = try Store(directory: directory.path, options: Self.optionsWithoutActiveExpiry())
         let expiring = 600
         let lasting = 100
         let expiresAt = Clock.unixMillis() + 20
